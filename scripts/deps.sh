@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian packages zhilian needs that are not there yet. Runs
+# `apt-get update` only when something is missing.
+set -e
+PKGS="build-essential clang pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
+libsodium-dev libcmocka-dev python3-pytest python3-requests python3-openpyxl python3-lxml
+python3-aiosmtpd nodejs npm chromium wrk nginx-light poppler-utils curl"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# Browser tests drive Debian's chromium with playwright-core from npm.
+if [ ! -d tests/web/node_modules/playwright-core ]; then
+	echo "deps: installing playwright-core (npm)"
+	(cd tests/web && npm install --no-audit --no-fund --silent)
+fi

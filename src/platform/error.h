@@ -1,0 +1,85 @@
+/*
+ * error.h: the one project-wide list of error codes. Functions that can fail
+ * return int: 0 for success, a negative ZL_E_* code otherwise. Each code has
+ * one row in error.c giving its HTTP status, stable machine name and its
+ * Chinese and English messages. Codes are grouped by module and never
+ * renumbered once landed; add new ones at the end of their group.
+ */
+#ifndef ZL_ERROR_H
+#define ZL_ERROR_H
+
+#include "util.h"
+
+enum zl_err {
+	ZL_OK = 0,
+	/* platform: -1 .. -99 */
+	ZL_E_INTERNAL = -1,        /* 500 internal */
+	ZL_E_BAD_REQUEST = -2,     /* 400 request.bad */
+	ZL_E_VALIDATION = -3,      /* 422 request.invalid (with field errors) */
+	ZL_E_NOT_FOUND = -4,       /* 404 not_found */
+	ZL_E_METHOD = -5,          /* 405 method_not_allowed */
+	ZL_E_UNAUTHENTICATED = -6, /* 401 auth.required */
+	ZL_E_FORBIDDEN = -7,       /* 403 auth.forbidden */
+	ZL_E_CSRF = -8,            /* 403 auth.csrf */
+	ZL_E_CONFLICT = -9,        /* 409 conflict */
+	ZL_E_BUSY = -10,           /* 503 db.busy */
+	ZL_E_TOO_LARGE = -11,      /* 413 request.too_large */
+	ZL_E_IDEM_MISMATCH = -12,  /* 422 idempotency.mismatch */
+	ZL_E_IDEM_PENDING = -13,   /* 409 idempotency.in_progress */
+	ZL_E_RATE_LIMITED = -14,   /* 429 rate_limited */
+	ZL_E_DB = -15,             /* 500 db.error */
+	ZL_E_MEDIA_TYPE = -16,     /* 415 request.media_type */
+	ZL_E_SCHEMA_NEWER = -17,   /* 500 db.schema_newer */
+	ZL_E_IO = -18,             /* 500 io */
+	ZL_E_INTEGRITY = -19,      /* 500 db.integrity */
+	ZL_E_DB_FULL = -20,        /* 507 db.full */
+	ZL_E_BAD_JSON = -21,       /* 400 request.bad_json */
+
+	/* identity and access: -100 .. -199 */
+	ZL_E_AUTH_FAILED = -100,        /* 401 auth.failed */
+	ZL_E_AUTH_LOCKED = -101,        /* 423 auth.locked */
+	ZL_E_AUTH_PASSWORD_RULE = -102, /* 422 auth.password_rule */
+	ZL_E_AUTH_MUST_CHANGE = -103,   /* 403 auth.password_change_required */
+	ZL_E_AUTH_EXPIRED = -104,       /* 401 auth.session_expired */
+	ZL_E_AUTH_RATE = -105,          /* 429 auth.rate_limited */
+	ZL_E_AUTH_OLD_PASSWORD = -106,  /* 422 auth.old_password */
+
+	/* users and organisation: -200 .. -299 */
+	ZL_E_USER_EXISTS = -200,      /* 409 user.exists */
+	ZL_E_USER_ESCALATION = -201,  /* 403 user.escalation */
+	ZL_E_USER_SCOPE = -202,       /* 422 user.scope */
+	ZL_E_TOKEN_NAME_EXISTS = -203 /* 409 token.exists */
+};
+
+struct zl_error_info {
+	int code;
+	int http_status;
+	const char *name; /* stable machine name, e.g. "auth.locked" */
+	const char *zh;   /* message for people, Chinese */
+	const char *en;   /* message for people, English: lowercase, no full stop */
+};
+
+/* Looks up a code; unknown codes give the ZL_E_INTERNAL row. Never NULL. */
+const struct zl_error_info *zl_error_info(int code);
+/* The whole table, for tests and documentation. */
+const struct zl_error_info *zl_error_table(size_t *n);
+
+/*
+ * Validation errors gathered while checking input. A service function adds
+ * one per bad field, then returns ZL_E_VALIDATION; the HTTP layer renders
+ * them as problem+json errors[], the CLI prints them one per line.
+ */
+struct verr_item {
+	char *field;
+	char *zh;
+	char *en;
+};
+struct verr {
+	struct verr_item *items;
+	size_t n, alloc;
+};
+#define VERR_INIT { NULL, 0, 0 }
+void verr_add(struct verr *v, const char *field, const char *zh, const char *en);
+void verr_release(struct verr *v);
+
+#endif
