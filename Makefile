@@ -12,7 +12,7 @@ LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
 B       ?= build
 SRC     := $(sort $(wildcard src/*/*.c))
-OBJ     := $(patsubst src/%.c,$(B)/obj/%.o,$(SRC)) $(B)/obj/gen/migrations.o
+OBJ     := $(patsubst src/%.c,$(B)/obj/%.o,$(SRC)) $(B)/obj/gen/migrations.o $(B)/obj/gen/openapi.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
@@ -33,6 +33,14 @@ $(B)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/migrations.o: $(B)/gen/migrations.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/gen/openapi.c: docs/openapi.yaml scripts/embed-file.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-file.sh zl_openapi_yaml docs/openapi.yaml > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/openapi.o: $(B)/gen/openapi.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

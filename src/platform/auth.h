@@ -36,6 +36,36 @@ int password_verify(const char *hash, const char *password);
 int auth_resolve(struct ctx *c, const char *cookie, const char *authorization, int *via_cookie,
 		 char csrf[AUTH_CSRF_MAX + 1]);
 
+/*
+ * Signs in (POST /api/v1/session uses it; it manages its own transactions
+ * and must not be called inside one the caller wants to roll back): rate
+ * limit for c->addr, lockout by the typed username, password check, then a
+ * new session. On success returns 0, sets c->actor to the user and gives the
+ * cookie secret and CSRF token as new strings the caller frees. Failures are
+ * counted and committed even though an error is returned:
+ * ZL_E_AUTH_RATE, ZL_E_AUTH_LOCKED, ZL_E_AUTH_FAILED (unknown user, wrong
+ * password and disabled account alike), or a storage error.
+ */
+int auth_login(struct ctx *c, const char *username, const char *password, char **cookie_secret,
+	       char **csrf, int64_t *user_id);
+
+/*
+ * API tokens of the calling user. auth_token_create() checks the name
+ * (1-64 characters; ZL_E_VALIDATION, ZL_E_TOKEN_NAME_EXISTS for a live
+ * token of the same name) and gives *out (new reference) as {id, name,
+ * prefix, token, created_at}: the only time the secret is shown.
+ * auth_token_revoke() revokes one of the caller's tokens (an admin: any
+ * token of a user in scope); ZL_E_NOT_FOUND otherwise; revoking a revoked
+ * token changes nothing and returns 0. Both audit, and open a transaction
+ * unless the caller holds one.
+ */
+struct json_t;
+int auth_token_create(struct ctx *c, const char *name, struct json_t **out);
+int auth_token_revoke(struct ctx *c, int64_t id);
+
+/* The i-th permission name of the table, NULL past the end (tests, docs). */
+const char *perm_name(size_t i);
+
 /* Per-address login rate limit (in memory, on the program clock).
  * 0 if allowed, ZL_E_AUTH_RATE if the address is over the limit. */
 int auth_rate_check(const char *addr);

@@ -156,6 +156,9 @@ extern const struct route_table server_routes;
 extern const struct route_table auth_routes;
 extern const struct route_table audit_routes;
 
+/* docs/openapi.yaml, compiled in by the build (build/gen/openapi.c). */
+extern const char zl_openapi_yaml[];
+
 /* Shared JSON helpers (json.c). */
 /* String field or NULL if absent; ZL_E_VALIDATION (with a field error) if
  * present and not a string. */
