@@ -3,7 +3,7 @@
 # `apt-get update` only when something is missing.
 set -e
 PKGS="build-essential clang pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
-libsodium-dev libcmocka-dev python3-pytest python3-requests python3-yaml python3-openpyxl python3-lxml
+libsodium-dev libcmocka-dev libcairo2-dev libpango1.0-dev libqrencode-dev libxlsxwriter-dev fonts-noto-cjk python3-pytest python3-requests python3-yaml python3-openpyxl python3-lxml
 python3-aiosmtpd nodejs npm chromium wrk nginx-light poppler-utils curl"
 missing=""
 for p in $PKGS; do

@@ -41,6 +41,12 @@ export function onUnauthorized(fn) { handlers.unauthorized = fn; }
 /** fn(err) runs when a call answers 403 auth.password_change_required. */
 export function onPasswordChangeRequired(fn) { handlers.passwordChange = fn; }
 
+/** The server writes English messages in lower case; a page shows them as sentences. */
+export function sentence(s) {
+  if (typeof s !== 'string' || !s) return s || '';
+  return /^[a-z]/.test(s) ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
 export class ApiError extends Error {
   constructor(status, problem) {
     const p = problem && typeof problem === 'object' ? problem : {};
@@ -49,9 +55,11 @@ export class ApiError extends Error {
     this.status = status;
     this.problem = p;
     this.code = p.code || (status ? `http.${status}` : 'network');
-    this.title = p.title || t('error.http', { status });
-    this.detail = p.detail || '';
-    this.errors = Array.isArray(p.errors) ? p.errors : [];
+    this.title = sentence(p.title) || t('error.http', { status });
+    this.detail = sentence(p.detail);
+    this.errors = Array.isArray(p.errors)
+      ? p.errors.map((e) => (e && typeof e === 'object' ? { ...e, message: sentence(e.message) } : { message: String(e) }))
+      : [];
     this.requestId = p.request_id || '';
   }
 

@@ -130,6 +130,7 @@ class Client(requests.Session):
     def __init__(self, base):
         super().__init__()
         self.base = base
+        self.trust_env = False  # never through a proxy: loopback only
         self.cookies.set_policy(_NoCookies())
         self.session_cookie = None
         self.csrf = None
@@ -228,12 +229,14 @@ class Server:
                                          env=env, cwd=REPO)
         deadline = time.monotonic() + START_TIMEOUT
         last = None
+        probe = requests.Session()
+        probe.trust_env = False
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("zhilian serve exited with %s before it was ready:\n%s"
                                      % (self.proc.returncode, self.stderr_tail()))
             try:
-                r = requests.get(self.url("/healthz"), timeout=1)
+                r = probe.get(self.url("/healthz"), timeout=1)
                 if r.status_code == 200:
                     return self
                 last = r.status_code
@@ -298,7 +301,7 @@ class Server:
     def clock(self, advance=None, now=None):
         """POST /api/v1/test/clock; returns the server's new "now" string."""
         body = {"advance": advance} if advance else {"now": now}
-        r = requests.post(self.url("/api/v1/test/clock"), json=body, timeout=REQUEST_TIMEOUT)
+        r = self.client().post("/api/v1/test/clock", json=body)
         assert r.status_code == 200, (r.status_code, r.text)
         return r.json()["now"]
 

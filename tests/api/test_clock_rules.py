@@ -33,6 +33,19 @@ def test_absolute_timeout(server):
     assert server.login("viewer").get("/api/v1/session").status_code == 200
 
 
+def test_login_again_with_a_stale_cookie(server):
+    """A browser whose session timed out still holds the cookie; signing in
+    again must work without clearing it (no CSRF token to send)."""
+    c = server.login("cadre")
+    server.clock(advance="PT31M")
+    c.set_csrf(None)
+    username, password = server.logins["cadre"]
+    r = c.post("/api/v1/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    c.set_csrf(r.json()["csrf_token"])
+    assert c.get("/api/v1/session").status_code == 200
+
+
 def test_expires_at_moves_with_use(server):
     import datetime
     c = server.login("cadre")
@@ -49,7 +62,10 @@ def test_tokens_do_not_idle_out(server):
 
 
 def _attempt(c, username, password):
-    return c.post("/api/v1/session", json={"username": username, "password": password})
+    """One sign-in attempt from a browser without a session (a fresh client
+    each time, so that a successful attempt's cookie is not carried on)."""
+    fresh = c.__class__(c.base)
+    return fresh.post("/api/v1/session", json={"username": username, "password": password})
 
 
 def _shape(r):

@@ -27,6 +27,7 @@ def test_sigkill_during_concurrent_creations(request):
         username = "%sn%03d" % (tag, i)
         if not hasattr(local, "http"):
             local.http = requests.Session()
+            local.http.trust_env = False
         body = {"username": username, "display_name": "耐久 %d" % i, "role": "viewer",
                 "scope_code": TOWN, "password": "Durable-Pass-%03d-xyz" % i}
         try:
