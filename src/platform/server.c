@@ -393,7 +393,10 @@ static int dispatch(struct req *r, struct resp *w)
 		if (rt->perm && !perm_allows(r->ctx.actor.role, rt->perm))
 			return ZL_E_FORBIDDEN;
 	}
-	if (!csrf_ok(r->method, r->via_cookie, req_header(r, "X-CSRF-Token"), csrf))
+	/* public routes do not act as the cookie's user (signing in again with a
+	 * live session is allowed), so only the others need the token */
+	if (!(rt->flags & ROUTE_PUBLIC) &&
+	    !csrf_ok(r->method, r->via_cookie, req_header(r, "X-CSRF-Token"), csrf))
 		return ZL_E_CSRF;
 	return run_handler(r, w);
 }
