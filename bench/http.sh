@@ -153,7 +153,7 @@ printf '%-36s %12s %10s %10s %8s %7s\n' "zhilian GET /api/v1/session (Bearer)" "
 printf '%-36s %12s %10s %10s %8s %7s\n' "nginx GET static file, same size" "$NG_RPS" "$NG_P50" "$NG_P99" "$NG_BAD" "$NG_ERR"
 awk -v h="$HZ_RPS" -v s="$SE_RPS" -v n="$NG_RPS" 'BEGIN {
 	if (n <= 0) { print "ratio: nginx made no requests"; exit 1 }
-	printf "ratio zhilian /healthz / nginx:     %.3f\n", h / n
+	printf "ratio zhilian /healthz / nginx:         %.3f\n", h / n
 	printf "ratio zhilian /api/v1/session / nginx: %.3f\n", s / n
 }'
 if [ "$HZ_BAD" != 0 ] || [ "$SE_BAD" != 0 ] || [ "$NG_BAD" != 0 ]; then

@@ -189,6 +189,7 @@ export function navigate(hash, { replace = false } = {}) {
 }
 
 function abortPage() {
+  for (const d of document.querySelectorAll('dialog.dialog')) if (d.open) d.close();
   if (state.controller) state.controller.abort();
   state.controller = null;
   if (state.cleanup) { try { state.cleanup(); } catch (e) { console.error(e); } }
@@ -212,6 +213,7 @@ async function route() {
 
   abortPage();
   closeMenu();
+  window.scrollTo(0, 0);
   const main = $('main');
   main.replaceChildren();
   main.className = 'main';

@@ -84,7 +84,6 @@ const tables = {
     'password.too_short': '新密码至少需要 10 个字符',
     'password.contains_username': '新密码不能包含用户名',
     'password.mismatch': '两次输入的新密码不一致',
-    'password.same': '新密码不能与当前密码相同',
     'password.submit': '确认修改',
     'password.done': '密码已修改。',
     'password.relogin': '密码已修改，请用新密码重新登录。',
@@ -140,6 +139,7 @@ const tables = {
 
     'audit.title': '审计日志',
     'audit.intro': '系统中每一次修改都记录在这里，记录不能修改或删除。',
+    'audit.filters': '筛选条件',
     'audit.filter.user': '用户编号',
     'audit.filter.entity': '对象类型',
     'audit.filter.action': '操作',
@@ -263,7 +263,6 @@ const tables = {
     'password.too_short': 'The new password needs at least 10 characters',
     'password.contains_username': 'The new password must not contain your username',
     'password.mismatch': 'The two new passwords are not the same',
-    'password.same': 'The new password must differ from the current one',
     'password.submit': 'Change password',
     'password.done': 'Your password has been changed.',
     'password.relogin': 'Password changed. Please sign in with the new password.',
@@ -319,6 +318,7 @@ const tables = {
 
     'audit.title': 'Audit log',
     'audit.intro': 'Every change in the system is recorded here; records cannot be changed or deleted.',
+    'audit.filters': 'Filters',
     'audit.filter.user': 'User ID',
     'audit.filter.entity': 'Entity',
     'audit.filter.action': 'Action',

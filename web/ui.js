@@ -47,6 +47,7 @@ export function newId(prefix = 'f') {
 
 /** Page heading with optional actions on the right. */
 export function pageHeader(title, ...actions) {
+  actions = actions.filter(Boolean);
   return h('div', { class: 'page-head' },
     h('h1', { tabindex: '-1' }, title),
     actions.length ? h('div', { class: 'page-actions' }, actions) : null);
@@ -104,8 +105,8 @@ export function statusBox() {
 
 /** Shows a message (and optional detail) in an alert or status box. */
 export function showMessage(box, title, detail) {
-  box.replaceChildren(h('p', { class: 'alert-title' }, title),
-    detail && detail !== title ? h('p', { class: 'alert-detail' }, detail) : null);
+  box.replaceChildren(h('p', { class: 'alert-title' }, title));
+  if (detail && detail !== title) box.append(h('p', { class: 'alert-detail' }, detail));
   box.hidden = false;
 }
 
@@ -188,7 +189,7 @@ export function busy(button, label) {
  * A table that becomes stacked cards on a phone. columns:
  * [{key, label, render(row) -> node|string, class}]. Each cell carries
  * data-label for the card view. Returns {el, tbody, add(rows), replace(key,
- * row), clear(), count()}; opts.rowKey(row) names rows, opts.expand(row)
+ * row), remove(key), clear(), count()}; opts.rowKey(row) names rows, opts.expand(row)
  * (optional) returns the node shown under a row when its toggle is pressed,
  * with opts.expandLabels [show, hide].
  */
@@ -216,7 +217,7 @@ export function dataTable(columns, opts = {}) {
         h('td', { colspan: String(columns.length + 1) }));
       const [showLabel, hideLabel] = opts.expandLabels || ['+', '−'];
       const btn = h('button', {
-        type: 'button', class: 'btn btn-small btn-quiet toggle', 'aria-expanded': 'false', 'aria-controls': detailId,
+        type: 'button', class: 'btn btn-small toggle', 'aria-expanded': 'false', 'aria-controls': detailId,
         onclick: () => {
           const open = btn.getAttribute('aria-expanded') !== 'true';
           btn.setAttribute('aria-expanded', String(open));
@@ -257,6 +258,13 @@ export function dataTable(columns, opts = {}) {
       old[0].replaceWith(...nodes);
       for (const o of old.slice(1)) o.remove();
       byKey.set(String(key), nodes);
+    },
+    remove(key) {
+      const old = byKey.get(String(key));
+      if (!old) return;
+      for (const o of old) o.remove();
+      byKey.delete(String(key));
+      n -= 1;
     },
     clear() { tbody.replaceChildren(); byKey.clear(); n = 0; },
     count() { return n; },
@@ -352,4 +360,10 @@ export function formValues(form, { trim = true } = {}) {
 export function countText(n, more) {
   if (!n) return '';
   return more ? t('common.shown', { n }) : t('common.shown_all', { n });
+}
+
+/** List page size: 50, or ?limit= from the hash (1..500), e.g. to try "load more". */
+export function pageSize(query, fallback = 50) {
+  const n = parseInt((query && query.get('limit')) || '', 10);
+  return n >= 1 && n <= 500 ? n : fallback;
 }

@@ -183,6 +183,20 @@ static const struct perm_row {
 	{ "token.write", R_STAFF },
 	{ "user.read", R_LEAD },
 	{ "user.write", R_ADMIN },
+	{ "region.read", R_ALL },
+	{ "region.write", R_ADMIN },
+	{ "department.read", R_ALL },
+	{ "department.write", R_LEAD },
+	{ "team.read", R_ALL },
+	{ "team.write", R_LEAD },
+	{ "assignment.read", R_ALL },
+	{ "assignment.write", R_LEAD },
+	{ "household.read", R_ALL },
+	{ "household.write", R_STAFF },
+	{ "household.reveal", R_STAFF },
+	{ "household.import", R_STAFF },
+	{ "household.export", R_STAFF },
+	{ "tag.write", R_ADMIN },
 };
 
 static int perm_is_read(const char *perm)
@@ -1173,12 +1187,12 @@ static int h_token_revoke(struct req *r, struct resp *w)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/v1/session", h_session_create, NULL, ROUTE_PUBLIC | ROUTE_OWN_TX },
+	{ "POST", "/api/v1/session", h_session_create, NULL, ROUTE_PUBLIC | ROUTE_OWN_TX | ROUTE_NO_IDEM },
 	{ "GET", "/api/v1/session", h_session_get, NULL, ROUTE_SELF },
 	{ "DELETE", "/api/v1/session", h_session_delete, NULL, ROUTE_SELF },
 	{ "POST", "/api/v1/session/password", h_password_change, NULL, ROUTE_SELF | ROUTE_OWN_TX },
 	{ "GET", "/api/v1/tokens", h_token_list, "token.read", 0 },
-	{ "POST", "/api/v1/tokens", h_token_create, "token.write", 0 },
+	{ "POST", "/api/v1/tokens", h_token_create, "token.write", ROUTE_NO_IDEM },
 	{ "DELETE", "/api/v1/tokens/{id}", h_token_revoke, "token.write", 0 },
 };
 

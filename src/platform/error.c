@@ -41,6 +41,39 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_USER_ESCALATION, 403, "user.escalation", "不能提升自己的角色或扩大自己的数据范围，也不能授予高于自己的角色", "cannot raise your own role or widen your own scope, nor grant a role above yours" },
 	{ ZL_E_USER_SCOPE, 422, "user.scope", "数据范围不在您的管辖区域内", "scope is outside your region" },
 	{ ZL_E_TOKEN_NAME_EXISTS, 409, "token.exists", "已有同名的有效令牌", "a live token with this name exists" },
+
+	{ ZL_E_REGION_EXISTS, 409, "region.exists", "该区划代码已存在", "a region with this code already exists" },
+	{ ZL_E_REGION_IN_USE, 409, "region.in_use", "该区域仍被其他记录引用，不能删除，请改为停用", "the region is referred to by other records; retire it instead" },
+	{ ZL_E_REGION_ACTIVE_CHILDREN, 409, "region.active_children", "该区域下还有未停用的下级区域", "the region still has active child regions" },
+	{ ZL_E_REGION_CYCLE, 409, "region.cycle", "不能把区域移到它自己或它的下级之下", "cannot move a region under itself or its own subtree" },
+	{ ZL_E_REGION_RETIRED, 409, "region.retired", "该区域已停用", "the region is retired" },
+	{ ZL_E_DEPT_RETIRED, 409, "department.retired", "该部门已撤销，不能再修改", "the department is retired and cannot be changed" },
+	{ ZL_E_MEMBER_EXISTS, 409, "member.exists", "此人已是现任成员", "this person is already a current member" },
+	{ ZL_E_MEMBER_ENDED, 409, "member.ended", "该成员任期已结束", "this membership has already ended" },
+	{ ZL_E_TEAM_LEADER_ROLE, 422, "team.leader_role", "驻点团队须由镇领导（leader 角色）带队", "a station team must be led by a user with the leader role" },
+	{ ZL_E_ASSIGN_EXISTS, 409, "assignment.exists", "已有相同的现行分工", "the same assignment is already current" },
+	{ ZL_E_ASSIGN_CADRE, 422, "assignment.not_cadre", "只能分配给在职的干部或镇领导", "only an active cadre or leader can be assigned" },
+	{ ZL_E_ASSIGN_SCOPE, 422, "assignment.cadre_scope", "该村或农户不在此干部的管辖范围内", "the village or household is outside the cadre's scope" },
+	{ ZL_E_ASSIGN_ENDED, 409, "assignment.ended", "该分工已结束", "the assignment has already ended" },
+	{ ZL_E_ASSIGN_DATES, 422, "assignment.dates", "日期有误：结束日期须晚于开始日期，且不能与已有分工重叠", "bad dates: the end must follow the start and must not overlap another assignment" },
+	{ ZL_E_HANDOVER_SAME, 422, "handover.same_user", "交接双方不能是同一人", "cannot hand over to the same person" },
+	{ ZL_E_HANDOVER_NOT_HELD, 422, "handover.not_held", "所列事项不在交出干部的现行职责中", "a listed item is not a current responsibility of the cadre handing over" },
+
+	{ ZL_E_CARD_NOT_VILLAGE, 422, "card.not_village", "该代码不是村级区划，请给出村的代码", "the code is not a village's; give a village code" },
+	{ ZL_E_CARD_EMPTY, 422, "card.no_households", "该村没有在册农户，无卡可打印", "the village has no active household to print a card for" },
+	{ ZL_E_CARD_RENDER, 500, "card.render", "生成连心卡 PDF 失败", "could not draw the liaison cards" },
+
+	{ ZL_E_IMPORT_BAD_ROWS, 422, "import.bad_rows", "文件中有错误行，未导入任何数据；请按行号修改后重新导入", "the file has bad rows; nothing was imported, fix the listed rows and import again" },
+	{ ZL_E_IMPORT_ENCODING, 422, "import.encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV 文件", "the file's encoding is not recognised; save it as csv in utf-8 or gbk" },
+	{ ZL_E_IMPORT_CSV, 422, "import.csv", "CSV 文件格式有误", "the csv file is malformed" },
+	{ ZL_E_IMPORT_HEADER, 422, "import.header", "表头有误：列名未知、重复或缺少必需的列", "the header row is wrong: unknown, repeated or missing columns" },
+	{ ZL_E_IMPORT_EMPTY, 422, "import.empty", "文件中没有数据行", "the file has no data rows" },
+
+	{ ZL_E_HOUSEHOLD_CODE_EXISTS, 409, "household.code_exists", "该户编号已被使用", "the household code is already taken" },
+	{ ZL_E_TAG_EXISTS, 409, "tag.exists", "已有同名标签", "a tag with this name already exists" },
+	{ ZL_E_MEMBER_REMOVED, 409, "household.member_removed", "该成员已移出本户，不能再修改", "the member has been removed from the household and cannot be changed" },
+	{ ZL_E_PII_KEY, 500, "pii.key_unavailable", "个人信息密钥未加载，无法处理身份证号和电话", "the personal data key is not loaded" },
+	{ ZL_E_PII_KEY_MISMATCH, 500, "pii.key_mismatch", "密钥文件与数据库中的个人信息不匹配", "the key file does not open the personal data in this database" },
 };
 
 const struct zl_error_info *zl_error_info(int code)

@@ -48,7 +48,44 @@ enum zl_err {
 	ZL_E_USER_EXISTS = -200,      /* 409 user.exists */
 	ZL_E_USER_ESCALATION = -201,  /* 403 user.escalation */
 	ZL_E_USER_SCOPE = -202,       /* 422 user.scope */
-	ZL_E_TOKEN_NAME_EXISTS = -203 /* 409 token.exists */
+	ZL_E_TOKEN_NAME_EXISTS = -203, /* 409 token.exists */
+
+	/* org: regions, departments, teams, assignments, handover: -210 .. -249 */
+	ZL_E_REGION_EXISTS = -210,          /* 409 region.exists */
+	ZL_E_REGION_IN_USE = -211,          /* 409 region.in_use */
+	ZL_E_REGION_ACTIVE_CHILDREN = -212, /* 409 region.active_children */
+	ZL_E_REGION_CYCLE = -213,           /* 409 region.cycle */
+	ZL_E_REGION_RETIRED = -214,         /* 409 region.retired */
+	ZL_E_DEPT_RETIRED = -220,           /* 409 department.retired */
+	ZL_E_MEMBER_EXISTS = -221,          /* 409 member.exists */
+	ZL_E_MEMBER_ENDED = -222,           /* 409 member.ended */
+	ZL_E_TEAM_LEADER_ROLE = -225,       /* 422 team.leader_role */
+	ZL_E_ASSIGN_EXISTS = -230,          /* 409 assignment.exists */
+	ZL_E_ASSIGN_CADRE = -231,           /* 422 assignment.not_cadre */
+	ZL_E_ASSIGN_SCOPE = -232,           /* 422 assignment.cadre_scope */
+	ZL_E_ASSIGN_ENDED = -233,           /* 409 assignment.ended */
+	ZL_E_ASSIGN_DATES = -234,           /* 422 assignment.dates */
+	ZL_E_HANDOVER_SAME = -240,          /* 422 handover.same_user */
+	ZL_E_HANDOVER_NOT_HELD = -241,      /* 422 handover.not_held */
+
+	/* liaison cards (连心卡): -380 .. -399 */
+	ZL_E_CARD_NOT_VILLAGE = -380, /* 422 card.not_village */
+	ZL_E_CARD_EMPTY = -381,       /* 422 card.no_households */
+	ZL_E_CARD_RENDER = -382,      /* 500 card.render */
+
+	/* household import and export: -350 .. -379 */
+	ZL_E_IMPORT_BAD_ROWS = -350, /* 422 import.bad_rows */
+	ZL_E_IMPORT_ENCODING = -351, /* 422 import.encoding */
+	ZL_E_IMPORT_CSV = -352,      /* 422 import.csv */
+	ZL_E_IMPORT_HEADER = -353,   /* 422 import.header */
+	ZL_E_IMPORT_EMPTY = -354,    /* 422 import.empty */
+
+	/* households: household files, members, tags, personal data: -300 .. -349 */
+	ZL_E_HOUSEHOLD_CODE_EXISTS = -300, /* 409 household.code_exists */
+	ZL_E_TAG_EXISTS = -301,            /* 409 tag.exists */
+	ZL_E_MEMBER_REMOVED = -302,        /* 409 household.member_removed */
+	ZL_E_PII_KEY = -303,               /* 500 pii.key_unavailable */
+	ZL_E_PII_KEY_MISMATCH = -304       /* 500 pii.key_mismatch */
 };
 
 struct zl_error_info {

@@ -24,7 +24,10 @@ enum route_flags {
 	ROUTE_SELF = 1 << 1,   /* about the caller: allowed to any signed-in user,
 	                        * also while a password change is pending */
 	ROUTE_OWN_TX = 1 << 2, /* the handler manages its own transactions */
-	ROUTE_RAW = 1 << 3     /* body is not JSON (forms, files) */
+	ROUTE_RAW = 1 << 3,    /* body is not JSON (forms, files) */
+	ROUTE_NO_IDEM = 1 << 4 /* Idempotency-Key is ignored: the answer carries a
+	                        * secret (a session, a token) that must never be
+	                        * stored for a replay */
 };
 
 struct route {

@@ -133,10 +133,9 @@ json_t *page_result(json_t *items, int64_t next)
 
 void verr_required(struct ctx *c, const char *field)
 {
-	char zh[160], en[160];
-	snprintf(zh, sizeof(zh), "必须填写“%s”", field);
-	snprintf(en, sizeof(en), "'%s' is required", field);
-	verr_add(&c->errs, field, zh, en);
+	/* the field is named beside the message (errors[].field), and pages show
+	 * the message under their own label: no need to repeat the API name */
+	verr_add(&c->errs, field, "此项必须填写", "required");
 }
 
 int json_opt_string(struct ctx *c, const json_t *o, const char *field, const char **out)
@@ -146,10 +145,7 @@ int json_opt_string(struct ctx *c, const json_t *o, const char *field, const cha
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		char zh[160], en[160];
-		snprintf(zh, sizeof(zh), "“%s”应为文本", field);
-		snprintf(en, sizeof(en), "'%s' must be a string", field);
-		verr_add(&c->errs, field, zh, en);
+		verr_add(&c->errs, field, "此项应为文本", "must be a string");
 		return ZL_E_VALIDATION;
 	}
 	*out = json_string_value(v);

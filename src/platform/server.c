@@ -228,7 +228,12 @@ static void idem_prepare(struct req *r, const char *key, struct idem *id)
 	hex_encode(h, sizeof(h), id->hash);
 }
 
-/* 1 and w filled when a stored response was found, 0 when none, <0 error. */
+/* A reservation older than this belongs to a request that died. */
+#define IDEM_PENDING_STALE_US (120 * USEC_PER_SEC)
+
+/* 1 and w filled when a stored response was found, 0 when none, <0 error:
+ * ZL_E_IDEM_MISMATCH for another body, ZL_E_IDEM_PENDING while the first
+ * request with this key still runs (its row is reserved with status 0). */
 static int idem_lookup(struct req *r, const struct idem *id, struct resp *w)
 {
 	struct db_stmt *st;
@@ -241,8 +246,8 @@ static int idem_lookup(struct req *r, const struct idem *id, struct resp *w)
 		return ZL_E_VALIDATION;
 	}
 	rc = db_prepare(r->ctx.db,
-			"SELECT body_hash, status, content_type, location, body FROM idempotency "
-			"WHERE actor = ? AND idem_key = ?",
+			"SELECT body_hash, status, content_type, location, body, created_at "
+			"FROM idempotency WHERE actor = ? AND idem_key = ?",
 			&st);
 	if (rc)
 		return rc;
@@ -251,9 +256,20 @@ static int idem_lookup(struct req *r, const struct idem *id, struct resp *w)
 	if (rc == 1) {
 		size_t n = 0;
 		const void *body;
+		int64_t created = 0;
 		if (strcmp(db_col_text(st, 0), id->hash) != 0) {
 			db_done(st);
 			return ZL_E_IDEM_MISMATCH;
+		}
+		if (db_col_int(st, 1) == 0) {
+			int stale = time_parse(db_col_text(st, 5), &created) == 0 &&
+				    clock_now() - created > IDEM_PENDING_STALE_US;
+			db_done(st);
+			if (!stale)
+				return ZL_E_IDEM_PENDING;
+			rc = db_run(r->ctx.db, "DELETE FROM idempotency WHERE actor = ? AND idem_key = ?",
+				    "tt", id->actor, id->key);
+			return rc < 0 ? rc : 0;
 		}
 		body = db_col_blob(st, 4, &n);
 		resp_raw(w, (int)db_col_int(st, 1), NULL, body, n);
@@ -285,6 +301,59 @@ static void resp_finish_body(struct resp *w)
 		json_decref(w->json);
 		w->json = NULL;
 	}
+}
+
+/* Reserves the key (status 0) for a route that commits its own changes, so
+ * that a concurrent retry waits for the answer instead of running twice. */
+static int idem_reserve(struct req *r, const struct idem *id, struct resp *w)
+{
+	char now[ZL_TIME_MAX];
+	int rc = db_begin(r->ctx.db), found;
+	if (rc)
+		return rc;
+	found = idem_lookup(r, id, w);
+	if (found) {
+		db_rollback(r->ctx.db);
+		return found;
+	}
+	time_format_utc(clock_now(), now);
+	rc = db_run(r->ctx.db,
+		    "INSERT INTO idempotency(actor, idem_key, method, path, body_hash, status, created_at) "
+		    "VALUES (?,?,?,?,?,0,?)",
+		    "tttttt", id->actor, id->key, r->method, r->path, id->hash, now);
+	if (!rc)
+		rc = db_commit(r->ctx.db);
+	if (rc)
+		db_rollback(r->ctx.db);
+	return rc;
+}
+
+/* Completes a reservation with the answer, or releases it when the request
+ * failed (a retry may then try again). */
+static void idem_complete(struct req *r, const struct idem *id, struct resp *w, int ok)
+{
+	int rc = db_begin(r->ctx.db);
+	if (rc)
+		goto fail;
+	if (ok) {
+		resp_finish_body(w);
+		rc = db_run(r->ctx.db,
+			    "UPDATE idempotency SET status = ?, content_type = ?, location = ?, body = ? "
+			    "WHERE actor = ? AND idem_key = ?",
+			    "ittbtt", (int64_t)w->status, w->content_type, resp_location(w), w->body.data,
+			    w->body.len, id->actor, id->key);
+	} else {
+		rc = db_run(r->ctx.db, "DELETE FROM idempotency WHERE actor = ? AND idem_key = ?", "tt",
+			    id->actor, id->key);
+	}
+	if (!rc)
+		rc = db_commit(r->ctx.db);
+	if (!rc)
+		return;
+	db_rollback(r->ctx.db);
+fail:
+	fprintf(stderr, "zhilian: could not complete idempotency key for request %s: %s\n",
+		r->request_id, zl_error_info(rc)->name);
 }
 
 static int idem_store(struct req *r, const struct idem *id, struct resp *w)
@@ -327,24 +396,18 @@ static int run_handler(struct req *r, struct resp *w)
 
 	if (!r->ctx.db)
 		return ZL_E_BUSY;
-	idem_prepare(r, req_header(r, "Idempotency-Key"), &id);
+	idem_prepare(r, (rt->flags & ROUTE_NO_IDEM) ? NULL : req_header(r, "Idempotency-Key"), &id);
 	if (!unsafe || (rt->flags & ROUTE_OWN_TX)) {
 		if (id.key) {
-			rc = idem_lookup(r, &id, w);
+			rc = idem_reserve(r, &id, w);
 			if (rc)
 				return rc < 0 ? rc : 0;
 		}
 		rc = rt->handler(r, w);
-		if (rc == 0 && id.key && w->status < 500) {
-			if (db_begin(r->ctx.db) == 0) {
-				if (idem_store(r, &id, w) == 0)
-					db_commit(r->ctx.db);
-				else
-					db_rollback(r->ctx.db);
-			}
-		}
 		if (db_in_tx(r->ctx.db))
 			db_rollback(r->ctx.db);
+		if (id.key)
+			idem_complete(r, &id, w, rc == 0 && w->status < 500);
 		return rc;
 	}
 	rc = db_begin(r->ctx.db);
@@ -778,6 +841,7 @@ int server_run(const struct server_opts *o, const struct route_table *const *tab
 
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 			     on_request, NULL,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
 			     MHD_OPTION_CONNECTION_LIMIT, o->max_conns ? o->max_conns : 1024u,
@@ -786,8 +850,6 @@ int server_run(const struct server_opts *o, const struct route_table *const *tab
 			     (size_t)(o->max_header ? o->max_header : 16 * 1024) * 2,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 			     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "zhilian: cannot listen on %s: %s (is another server using the port?)\n",

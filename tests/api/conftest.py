@@ -233,8 +233,9 @@ class Server:
         probe.trust_env = False
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                rc, self.proc = self.proc.returncode, None
                 raise AssertionError("zhilian serve exited with %s before it was ready:\n%s"
-                                     % (self.proc.returncode, self.stderr_tail()))
+                                     % (rc, self.stderr_tail()))
             try:
                 r = probe.get(self.url("/healthz"), timeout=1)
                 if r.status_code == 200:
@@ -286,7 +287,13 @@ class Server:
         return self.start()
 
     def cleanup(self):
-        self.stop()
+        """Stops the server and removes its directory. A server that does
+        not exit 0 on SIGTERM (a crash, or a leak report under make asan)
+        fails the test that owns it; its directory is kept then."""
+        rc = self.stop()
+        if rc not in (0, None):
+            raise AssertionError("zhilian serve exited %s on SIGTERM (files kept in %s):\n%s"
+                                 % (rc, self.dir, self.stderr_tail()))
         if os.environ.get("ZHILIAN_TEST_KEEP"):
             print("kept", self.dir)
         else:

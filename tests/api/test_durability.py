@@ -2,6 +2,7 @@
 on the same database: every creation that was answered 201 is there, and
 `zhilian check` passes."""
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -47,6 +48,8 @@ def test_sigkill_during_concurrent_creations(request):
 
     created = {u: o[1] for u, o in results.items() if o[0] == 201}
     others = {u: o for u, o in results.items() if o[0] != 201}
+    print("durability: %d answered 201 (%d when the kill came), %d saw the crash"
+          % (len(created), state["killed_at"] or 0, len(others)))
     assert len(results) == N
     assert state["killed_at"] is not None and state["killed_at"] >= KILL_AFTER // 2, state
     assert len(created) < N, "the server was not killed in the middle"
@@ -64,6 +67,8 @@ def test_sigkill_during_concurrent_creations(request):
     users = list_all(admin, "/api/v1/users", {"q": tag}, limit=100)
     found = {u["username"]: u["id"] for u in users}
     lost = sorted(u for u in created if u not in found)
+    print("durability: %d of the %d half-done creations were committed"
+          % (sum(1 for u in others if u in found), len(others)))
     assert not lost, "%d users answered 201 but lost after SIGKILL: %s" % (len(lost), lost[:10])
     assert all(found[u] == i for u, i in created.items())
     assert len(users) == len(found), "duplicate users in the list"
@@ -80,3 +85,51 @@ def test_sigkill_during_concurrent_creations(request):
     assert s.stop() == 0, s.stderr_tail()
     p = run_cli("check", "--db", s.db)
     assert p.returncode == 0, ("check after restart", p.stdout, p.stderr)
+
+
+def test_online_backup_under_writes(request, tmp_path):
+    """`zhilian backup` while users are being created: the copy passes
+    `zhilian check` and holds a subset of what was answered 201."""
+    import subprocess
+    from conftest import BIN, REPO, Server
+    s = start_server(request, name="backupload")
+    auth = s.token_client("admin").headers["Authorization"]
+    url = s.url("/api/v1/users")
+    tag = unique("b")
+    out = str(tmp_path / "copy.db")
+    box = {}
+
+    def create(i):
+        http = requests.Session()
+        http.trust_env = False
+        r = http.post(url, json={"username": "%sn%03d" % (tag, i), "display_name": "x", "role": "viewer",
+                                 "scope_code": TOWN, "password": "Backup-Pass-%03d-xyz" % i},
+                      headers={"Authorization": auth}, timeout=30)
+        if i == 10:
+            box["t0"] = time.monotonic()
+            box["backup"] = subprocess.run([BIN, "backup", "--db", s.db, out], capture_output=True,
+                                           text=True, timeout=60, cwd=REPO)
+            box["t"] = time.monotonic() - box["t0"]
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(create, range(40)))
+    print("backup under writes took %.2f s" % box["t"])
+    assert statuses == [201] * 40, statuses
+    b = box["backup"]
+    assert b.returncode == 0, (b.stdout, b.stderr)
+    p = run_cli("check", "--db", out)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    # the copy serves, and what it holds was all created
+    import os
+    import tempfile
+    d = tempfile.mkdtemp(prefix="zhilian-copy-")
+    os.rename(out, os.path.join(d, "z.db"))
+    s2 = Server(name="copy", dirpath=d, demo=False)
+    try:
+        s2.start()
+        copied = list_all(s2.client(Authorization=auth), "/api/v1/users", {"q": tag}, limit=100)
+        assert len(copied) <= 40
+        assert all(u["username"].startswith(tag) for u in copied)
+    finally:
+        s2.cleanup()

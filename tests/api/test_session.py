@@ -37,6 +37,20 @@ def test_login_sets_cookie_and_returns_user(server):
     assert value not in r.text and body["csrf_token"] != value
 
 
+def test_login_issues_a_new_session_id(server):
+    """No session fixation: a cookie the client brings is never adopted."""
+    username, password = server.logins["viewer"]
+    c = server.client()
+    c.set_session_cookie("attacker-chosen-value-0123456789abcdef")
+    r = c.post("/api/v1/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    value, _ = session_cookie_attrs(r)
+    assert value and value != "attacker-chosen-value-0123456789abcdef"
+    first = value
+    r = server.client().post("/api/v1/session", json={"username": username, "password": password})
+    assert session_cookie_attrs(r)[0] not in (None, first)
+
+
 def test_wrong_password_and_unknown_user_look_alike(server):
     c = server.client()
     username, password = server.logins["leader"]
@@ -252,3 +266,15 @@ def test_idempotency_key_is_per_caller(server, admin_token):
     who = server.client(Authorization="Bearer " + b.json()["token"]).get("/api/v1/session").json()
     assert who["user"]["role"] == "leader"
 
+
+
+def test_token_secret_is_never_stored_for_a_replay(server, admin_token):
+    """POST /api/v1/tokens ignores Idempotency-Key: replaying would mean keeping
+    the secret in the clear; a retry with the same name meets the live token."""
+    key = unique("tok-")
+    name = unique("once")
+    a = admin_token.post("/api/v1/tokens", json={"name": name}, headers={"Idempotency-Key": key})
+    assert a.status_code == 201, a.text
+    b = admin_token.post("/api/v1/tokens", json={"name": name}, headers={"Idempotency-Key": key})
+    problem(b, 409, "token.exists")
+    assert "token" not in b.json()

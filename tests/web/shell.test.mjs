@@ -13,7 +13,7 @@ test('the sign-in page renders in Chinese', { skip: SKIP }, async () => {
   await assert.doesNotReject(page.getByRole('heading', { name: '登录直联' }).waitFor());
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
   assert.equal(await page.getByLabel('用户名').count(), 1);
-  assert.equal(await page.getByLabel('密码', { exact: true }).count(), 1);
+  assert.equal(await page.getByLabel(/^密码/).getAttribute('name'), 'password');
   assert.equal((await page.locator('#login-form button[type=submit]').textContent()).trim(), '登录');
   assert.equal((await page.locator('#lang-switch').textContent()).trim(), 'English');
   assert.equal(await page.title(), '登录 · 直联');
@@ -31,6 +31,7 @@ test('a wrong password shows the server\'s Chinese error', { skip: SKIP }, async
   const alert = page.locator('#login-form .alert-error');
   await alert.waitFor();
   assert.match(await alert.textContent(), /用户名或密码错误/);
+  assert.doesNotMatch(await page.locator('main').textContent(), /null|undefined/);
   assert.equal(await alert.getAttribute('data-code'), 'auth.failed');
   assert.equal(await page.locator('#login-form [name=password]').inputValue(), '');
   assert.deepEqual(langs, ['zh-CN']);
@@ -86,6 +87,20 @@ test('a viewer sees no user administration or audit in the menu', { skip: SKIP }
   await page.goto(`${BASE}/#/tokens`);
   await page.getByRole('heading', { name: '我的 API 令牌' }).waitFor();
   assert.equal(await page.locator('#token-form').count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a leader reads the user list but may not change it, and has no audit log', { skip: SKIP }, async () => {
+  const { context, page, errors } = await open(browser, { path: '/#/users' });
+  await page.waitForURL(/#\/login$/);
+  await signIn(page, ...DEMO.leader);
+  await page.waitForURL(/#\/users$/); // the page asked for before signing in
+  await page.locator('.users-table tbody tr').first().waitFor();
+  await page.locator('#users-readonly').waitFor();
+  assert.equal(await page.locator('#user-new').count(), 0);
+  assert.equal(await page.locator('.users-table button').count(), 0);
+  assert.ok(!(await navHrefs(page)).includes('#/audit'));
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -5,9 +5,8 @@
 import { registerPage, navigate } from '../app.js';
 import { api, isAbort } from '../api.js';
 import { t } from '../i18n.js';
-import { h, field, alertBox, showMessage, clearErrors, showErrors, pageHeader, dataTable, errorPanel, busy, formatTime, countText } from '../ui.js';
+import { h, field, alertBox, showMessage, clearErrors, showErrors, showProblem, pageHeader, dataTable, errorPanel, busy, formatTime, countText, pageSize } from '../ui.js';
 
-const PAGE_SIZE = 50;
 const FILTERS = ['user', 'entity', 'action', 'from', 'to'];
 // The township's offset: dates typed in the form are local (UTC+8) days.
 const OFFSET_MS = 8 * 3600 * 1000;
@@ -56,7 +55,8 @@ function diffView(row) {
     parts.push(h('table', { class: 'diff' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, L.f), h('th', { scope: 'col' }, L.b), h('th', { scope: 'col' }, L.a))),
       h('tbody', null, keys.map((k) => {
-        const changed = a.get(k) !== b.get(k);
+        // On a creation or removal every field "changes"; mark only real edits.
+        const changed = before != null && after != null && a.get(k) !== b.get(k);
         return h('tr', { class: changed ? 'changed' : null },
           h('th', { scope: 'row', 'data-label': L.f }, k, changed ? h('span', { class: 'sr-only' }, ` (${t('audit.diff.changed')})`) : null),
           cell(a, k, L.b), cell(b, k, L.a));
@@ -129,7 +129,7 @@ registerPage({
 
     const query = {
       user: f.user, entity: f.entity, action: f.action,
-      from: dayBound(f.from, false), to: dayBound(f.to, true), limit: PAGE_SIZE,
+      from: dayBound(f.from, false), to: dayBound(f.to, true), limit: pageSize(ctx.query),
     };
     let cursor = null;
     async function load() {
@@ -146,15 +146,26 @@ registerPage({
       } catch (err) {
         done();
         if (isAbort(err) || ctx.signal.aborted) return;
+        if (err.status === 422 && err.errors && err.errors.length) {
+          // A filter the server refuses: say so at the filter.
+          filterBox.open = true;
+          showProblem(filters, box, err);
+          return;
+        }
         const panel = errorPanel(err, () => { panel.remove(); load(); });
         listArea.append(panel);
       }
     }
     more.addEventListener('click', load);
 
+    // On a phone the five filters fold away unless some are in use.
+    const wide = window.matchMedia('(min-width: 720px)').matches;
+    const filterBox = h('details', { class: 'card filter-box', open: wide || any },
+      h('summary', null, t('audit.filters'), any ? h('span', { class: 'filter-count' }, ` (${FILTERS.filter((k) => f[k]).length})`) : null),
+      filters);
     root.append(pageHeader(t('audit.title')),
       h('p', { class: 'lead' }, t('audit.intro')),
-      h('section', { class: 'card' }, filters),
+      filterBox,
       listArea);
     return load();
   },

@@ -7,13 +7,13 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, alertBox, statusBox, showMessage, clearErrors, showErrors, showProblem, busy, pageHeader } from '../ui.js';
 
-/** The client-side checks; the server's rules are the same and it has the last word. */
-export function checkNewPassword(username, oldPw, newPw, repeat) {
+/** The client-side checks (length, username); the server checks these and more and has the last word. */
+export function checkNewPassword(username, newPw, repeat) {
   const errors = [];
   if ([...newPw].length < 10) errors.push({ field: 'new_password', message: t('password.too_short') });
   else if (username && newPw.toLowerCase().includes(username.toLowerCase())) {
     errors.push({ field: 'new_password', message: t('password.contains_username') });
-  } else if (oldPw && newPw === oldPw) errors.push({ field: 'new_password', message: t('password.same') });
+  }
   if (newPw !== repeat) errors.push({ field: 'repeat_password', message: t('password.mismatch') });
   return errors;
 }
@@ -47,7 +47,7 @@ registerPage({
       const r = repeat.input.value;
       const errors = [];
       if (!o) errors.push({ field: 'old_password', message: t('login.need_password') });
-      errors.push(...checkNewPassword(user.username, o, n, r));
+      errors.push(...checkNewPassword(user.username, n, r));
       if (errors.length) {
         showErrors(form, errors);
         showMessage(box, t('error.fix_fields'));
@@ -59,6 +59,10 @@ registerPage({
       } catch (err) {
         done();
         if (ctx.signal.aborted) return;
+        // A wrong current password comes without a field; show it at the field too.
+        if (err.code === 'auth.old_password' && err.errors && !err.errors.length) {
+          err.errors.push({ field: 'old_password', message: err.title });
+        }
         showProblem(form, box, err);
         return;
       }

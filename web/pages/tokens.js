@@ -67,7 +67,9 @@ registerPage({
             if (!(await confirmDialog(t('tokens.revoke_confirm', { name: k.name }), { okLabel: t('tokens.revoke'), danger: true }))) return;
             try {
               await api.del(`/api/v1/tokens/${encodeURIComponent(k.id)}`);
-              table.replace(k.id, { ...k, revoked_at: new Date().toISOString() });
+              // The server lists live tokens only.
+              table.remove(k.id);
+              refreshEmpty();
               notify(t('tokens.revoked', { name: k.name }), 'ok');
             } catch (err) {
               if (!isAbort(err)) notify(err.title || String(err), 'error');

@@ -2,14 +2,13 @@
 // read the list. Filters live in the hash (#/users?q=li&role=cadre) so that
 // the back button and bookmarks keep them.
 
-import { registerPage, navigate, notify, ROLES } from '../app.js';
+import { registerPage, navigate, notify, refreshSession, ROLES } from '../app.js';
 import { api, isAbort } from '../api.js';
 import { t, roleLabel } from '../i18n.js';
 import {
-  h, field, alertBox, showMessage, clearErrors, showProblem, busy, pageHeader, dataTable, openDialog, errorPanel, countText,
+  h, field, alertBox, showMessage, clearErrors, showProblem, busy, pageHeader, dataTable, openDialog, errorPanel, countText, pageSize,
 } from '../ui.js';
 
-const PAGE_SIZE = 50;
 
 function isDisabled(u) { return u.disabled === true || !!u.disabled_at; }
 
@@ -155,7 +154,12 @@ registerPage({
         key: 'actions', label: t('users.col.actions'), class: 'col-actions',
         render: (u) => h('button', {
           type: 'button', class: 'btn btn-small', 'aria-label': `${t('common.edit')} ${u.username}`,
-          onclick: () => openEdit(u, (saved) => { table.replace(saved.id, saved); notify(t('users.updated', { username: saved.username }), 'ok'); }),
+          onclick: () => openEdit(u, (saved) => {
+            table.replace(saved.id, saved);
+            notify(t('users.updated', { username: saved.username }), 'ok');
+            // Editing oneself may change what one may see: ask the server again.
+            if (saved.id === me.id) refreshSession().then(() => navigate(location.hash)).catch(() => {});
+          }),
         }, t('common.edit')),
       });
     }
@@ -170,7 +174,7 @@ registerPage({
     async function load() {
       const done = busy(more, t('common.loading'));
       try {
-        const res = await api.get('/api/v1/users', { query: { q, role, limit: PAGE_SIZE, cursor }, signal: ctx.signal });
+        const res = await api.get('/api/v1/users', { query: { q, role, limit: pageSize(ctx.query), cursor }, signal: ctx.signal });
         done();
         table.add(res.items || []);
         cursor = res.next_cursor || null;
@@ -195,10 +199,9 @@ registerPage({
       }));
     }
 
-    root.append(pageHeader(t('users.title'), newBtn),
-      canWrite ? null : h('p', { class: 'alert alert-info', id: 'users-readonly' }, t('users.readonly')),
-      h('section', { class: 'card' }, filters),
-      listArea);
+    root.append(pageHeader(t('users.title'), newBtn));
+    if (!canWrite) root.append(h('p', { class: 'alert alert-info', id: 'users-readonly' }, t('users.readonly')));
+    root.append(h('section', { class: 'card' }, filters), listArea);
     return load();
   },
 });
