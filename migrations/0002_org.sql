@@ -4,6 +4,11 @@
 -- Dates (start/end of an assignment) are "YYYY-MM-DD" in Asia/Shanghai;
 -- start_date is inclusive, end_date exclusive (NULL = still current).
 
+-- What a liaison card and a team list show about a cadre.
+ALTER TABLE app_user ADD COLUMN phone TEXT;       -- work phone, printed on liaison cards
+ALTER TABLE app_user ADD COLUMN position TEXT;    -- 职务, e.g. 镇党委副书记
+ALTER TABLE app_user ADD COLUMN photo_path TEXT;  -- content-addressed file name, optional
+
 CREATE TABLE department (
     id           INTEGER PRIMARY KEY,
     name         TEXT NOT NULL,

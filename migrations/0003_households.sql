@@ -18,7 +18,11 @@ CREATE TABLE household (
     phone_hash   TEXT,
     phone_mask   TEXT,
     notes        TEXT,
-    import_hash  TEXT,                     -- hash of the imported row, so a re-import changes nothing
+    import_hash  TEXT,                     -- hash of the imported rows, so a re-import changes nothing
+    -- kept up to date by the contacts and appeals modules, for the list filters
+    -- "not contacted for N days" and "has an open appeal"
+    last_contact_at   TEXT,
+    open_appeal_count INTEGER NOT NULL DEFAULT 0,
     retired_at   TEXT,
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
@@ -27,6 +31,7 @@ CREATE INDEX household_village ON household(village_code);
 CREATE INDEX household_region ON household(region_code);
 CREATE INDEX household_phone ON household(phone_hash);
 CREATE INDEX household_head ON household(head_name);
+CREATE INDEX household_last_contact ON household(last_contact_at);
 
 CREATE TABLE household_member (
     id             INTEGER PRIMARY KEY,

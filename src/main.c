@@ -6,6 +6,11 @@
 #include <sodium.h>
 
 #include "demo/demo.h"
+#include "households/cards.h"
+#include "households/households.h"
+#include "households/pii.h"
+#include "households/transfer.h"
+#include "org/org.h"
 #include "org/regions.h"
 #include "org/users.h"
 #include "platform/audit.h"
@@ -14,11 +19,14 @@
 #include "platform/clock.h"
 #include "platform/db.h"
 #include "platform/http.h"
+#include "platform/notify.h"
 
 #define ZHILIAN_VERSION "0.1.0"
 
 static const struct route_table *const route_tables[] = {
 	&server_routes, &auth_routes, &audit_routes, &user_routes,
+	&region_routes, &department_routes, &team_routes, &assignment_routes, &notify_routes,
+	&card_routes, &transfer_routes, &household_routes,
 };
 
 static int random_password(char out[24])
@@ -113,7 +121,13 @@ static int cmd_serve(int argc, char **argv)
 		free(web);
 		return 1;
 	}
+	/* the personal data key, held for the server's lifetime */
+	rc = pii_key_open_cli("serve", db, so.db_path, 0);
 	db_close(db);
+	if (rc) {
+		free(web);
+		return 1;
+	}
 	rc = server_run(&so, route_tables, ARRAY_SIZE(route_tables));
 	free(web);
 	return rc ? 1 : 0;
@@ -207,6 +221,11 @@ static int cmd_init(int argc, char **argv)
 	ia.admin = opt_value(&a, "--admin") ? opt_value(&a, "--admin") : "admin";
 	if (open_db("init", db_path_of(&a), 0, &db))
 		return 1;
+	if (pii_key_open_cli("init", db, db_path_of(&a), 1)) {
+		db_close(db);
+		unlink(db_path_of(&a));
+		return 1;
+	}
 	rc = with_tx("init", db, init_fn, &ia);
 	db_close(db);
 	if (rc) {
@@ -252,6 +271,11 @@ static int cmd_demo(int argc, char **argv)
 	}
 	if (open_db("demo", db_path_of(&a), 0, &db))
 		return 1;
+	if (pii_key_open_cli("demo", db, db_path_of(&a), 1)) {
+		db_close(db);
+		unlink(db_path_of(&a));
+		return 1;
+	}
 	rc = with_tx("demo", db, demo_fn, NULL);
 	db_close(db);
 	if (rc) {
@@ -264,14 +288,39 @@ static int cmd_demo(int argc, char **argv)
 }
 
 static const char backup_help[] =
-	"usage: zhilian backup [--db FILE] OUT\n"
+	"usage: zhilian backup [--db FILE] [--no-key] OUT\n"
 	"Copies the live database to OUT with SQLite's online backup, safe while the\n"
-	"server runs. OUT must not exist.\n";
+	"server runs, and the personal data key file to OUT.key (mode 0600), without\n"
+	"which the ID numbers and phones in the copy cannot be read. OUT must not\n"
+	"exist. --no-key leaves the key out (keep it safe some other way).\n";
+
+/* Copies a small file (the key) to dst, which must not exist, with mode. */
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char buf[4096];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	ssize_t n;
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out < 0)
+		goto done;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			goto done;
+	rc = n == 0 && fsync(out) == 0 ? 0 : -1;
+done:
+	if (out >= 0)
+		close(out);
+	close(in);
+	return rc;
+}
 
 static int cmd_backup(int argc, char **argv)
 {
-	struct opt opts[] = { { "--db", 1, NULL, 0 } };
+	struct opt opts[] = { { "--db", 1, NULL, 0 }, { "--no-key", 0, NULL, 0 } };
 	struct args a = { "backup", opts, ARRAY_SIZE(opts), { 0 }, 0 };
+	char *key_src, *key_dst;
 	struct db *db = NULL;
 	int rc = parse_args(&a, argc, argv, 1);
 	if (rc == 1)
@@ -290,13 +339,26 @@ static int cmd_backup(int argc, char **argv)
 		return 1;
 	}
 	printf("backed up %s to %s\n", db_path_of(&a), a.pos[0]);
-	return 0;
+	if (opt_set(&a, "--no-key"))
+		return 0;
+	key_src = pii_key_path_for(db_path_of(&a));
+	key_dst = xasprintf("%s.key", a.pos[0]);
+	rc = copy_file(key_src, key_dst, 0600);
+	if (rc)
+		fprintf(stderr, "zhilian backup: the database is copied, but the key file \"%s\" could not "
+				"be copied to \"%s\": %s; copy it by hand\n", key_src, key_dst, strerror(errno));
+	else
+		printf("copied the personal data key to %s (mode 0600)\n", key_dst);
+	free(key_src);
+	free(key_dst);
+	return rc ? 1 : 0;
 }
 
 static const char restore_help[] =
 	"usage: zhilian restore [--db FILE] BACKUP\n"
 	"Checks BACKUP's integrity and foreign keys, then replaces the database with\n"
-	"it. Stop the server first.\n";
+	"it, and the key file with BACKUP.key when there is one (the old key is kept\n"
+	"as FILE.key.old). Stop the server first.\n";
 
 static int cmd_restore(int argc, char **argv)
 {
@@ -316,7 +378,31 @@ static int cmd_restore(int argc, char **argv)
 		return 1;
 	}
 	printf("restored %s from %s\n", db_path_of(&a), a.pos[0]);
-	return 0;
+	{
+		char *key_src = xasprintf("%s.key", a.pos[0]), *key_dst = pii_key_path_for(db_path_of(&a));
+		char *old = xasprintf("%s.old", key_dst), *tmp = xasprintf("%s.restore-tmp", key_dst);
+		struct stat sb;
+		if (stat(key_src, &sb) == 0) {
+			unlink(tmp);
+			rc = copy_file(key_src, tmp, 0600);
+			if (!rc && stat(key_dst, &sb) == 0) {
+				unlink(old);
+				rc = link(key_dst, old);
+			}
+			if (!rc)
+				rc = rename(tmp, key_dst);
+			if (rc)
+				fprintf(stderr, "zhilian restore: could not put the key \"%s\" in place as \"%s\": %s\n",
+					key_src, key_dst, strerror(errno));
+			else
+				printf("restored the personal data key %s\n", key_dst);
+		}
+		free(key_src);
+		free(key_dst);
+		free(old);
+		free(tmp);
+	}
+	return rc ? 1 : 0;
 }
 
 static const char check_help[] =
@@ -558,6 +644,10 @@ static const struct command {
 	{ "restore", cmd_restore, "replace the database with a checked backup" },
 	{ "check", cmd_check, "check integrity, foreign keys and the audit chain" },
 	{ "user", cmd_user, "add, list, disable users or reset a password" },
+	{ "cards", cards_cli, "print liaison cards (连心卡) of a village or household to PDF" },
+	{ "import", transfer_import_cli, "import households (or regions) from a CSV file" },
+	{ "export", transfer_export_cli, "export households to CSV or XLSX" },
+	{ "rotate-key", rotate_key_cli, "re-encrypt ID numbers and phones under a new key" },
 	{ "routes", cmd_routes, "list the HTTP routes as JSON" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },

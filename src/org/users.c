@@ -4,6 +4,7 @@
  * widen their own scope. Used by the HTTP handlers and by the CLI alike.
  */
 #include "org/users.h"
+#include "org/org.h"
 
 #include "platform/audit.h"
 #include "platform/auth.h"
@@ -14,6 +15,7 @@
 #define USERNAME_MIN 3
 #define USERNAME_MAX 32
 #define DISPLAY_NAME_MAX 64
+#define POSITION_MAX 64
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
 
@@ -22,12 +24,13 @@ struct user_row {
 	int64_t id;
 	char *username, *display_name, *role, *scope_code, *disabled_at, *created_at, *updated_at;
 	int must_change_password;
+	char *phone, *position; /* work phone and 职务, for team lists and liaison cards */
 };
-#define USER_ROW_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+#define USER_ROW_INIT { 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
 
 #define USER_COLS \
 	"id, username, display_name, role, scope_code, must_change_password, disabled_at," \
-	" created_at, updated_at"
+	" created_at, updated_at, phone, position"
 
 static void user_row_release(struct user_row *u)
 {
@@ -38,6 +41,8 @@ static void user_row_release(struct user_row *u)
 	free(u->disabled_at);
 	free(u->created_at);
 	free(u->updated_at);
+	free(u->phone);
+	free(u->position);
 	*u = (struct user_row)USER_ROW_INIT;
 }
 
@@ -58,6 +63,8 @@ static void user_row_read(struct db_stmt *st, struct user_row *u)
 	u->disabled_at = col_dup(st, 6);
 	u->created_at = col_dup(st, 7);
 	u->updated_at = col_dup(st, 8);
+	u->phone = col_dup(st, 9);
+	u->position = col_dup(st, 10);
 }
 
 /* Loads a user in the actor's scope; ZL_E_NOT_FOUND otherwise. */
@@ -96,12 +103,61 @@ static json_t *json_time(const char *stored)
 
 static json_t *user_json(const struct user_row *u)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "id", (json_int_t)u->id,
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:s?, s:s?}", "id", (json_int_t)u->id,
 			 "username", u->username ? u->username : "", "display_name",
 			 u->display_name ? u->display_name : "", "role", u->role ? u->role : "",
 			 "scope_code", u->scope_code ? u->scope_code : "", "must_change_password",
 			 u->must_change_password, "disabled", u->disabled_at != NULL, "created_at",
-			 json_time(u->created_at), "updated_at", json_time(u->updated_at));
+			 json_time(u->created_at), "updated_at", json_time(u->updated_at), "phone", u->phone,
+			 "position", u->position);
+}
+
+/* The audit form: the phone masked, as every personal datum in the log. */
+static json_t *user_audit_json(const struct user_row *u)
+{
+	json_t *j = user_json(u);
+	if (u->phone) {
+		char masked[32];
+		org_phone_mask(u->phone, masked, sizeof(masked));
+		json_object_set_new(j, "phone", json_string(masked));
+	}
+	return j;
+}
+
+/*
+ * phone (mobile or landline, stored normalised into out) and position
+ * (1-64 characters) of a create or patch. For each: 0 absent, 1 a value,
+ * 2 JSON null (clear it); field errors are added for bad values.
+ */
+static int opt_phone(struct ctx *c, const json_t *in, char out[24])
+{
+	const char *s = NULL;
+	json_t *j = json_object_get(in, "phone");
+	if (!j)
+		return 0;
+	if (json_is_null(j))
+		return 2;
+	if (json_opt_string(c, in, "phone", &s) < 0)
+		return 0;
+	return org_phone_field(c, "phone", s, out) == 0 ? 1 : 0;
+}
+
+static int opt_position(struct ctx *c, const json_t *in, const char **out)
+{
+	json_t *j = json_object_get(in, "position");
+	*out = NULL;
+	if (!j)
+		return 0;
+	if (json_is_null(j))
+		return 2;
+	if (json_opt_string(c, in, "position", out) < 0)
+		return 0;
+	return org_text_check(c, "position", *out, POSITION_MAX) == 0 ? 1 : 0;
+}
+
+static int str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
 }
 
 static int tx_open(struct db *db, int *own)
@@ -230,8 +286,8 @@ static int escalation(struct ctx *c)
 int user_create(struct ctx *c, const json_t *in, json_t **out)
 {
 	const char *username = NULL, *display_name = NULL, *role_s = NULL, *scope = NULL,
-		   *password = NULL;
-	char *hash = NULL, tnow[ZL_TIME_MAX], id_text[24];
+		   *password = NULL, *position = NULL;
+	char *hash = NULL, tnow[ZL_TIME_MAX], id_text[24], phone[24] = "";
 	int must_change = 1, password_bad = 0, own = 0, rc;
 	enum role role = ROLE_NONE;
 	int64_t exists = 0, id;
@@ -278,6 +334,8 @@ int user_create(struct ctx *c, const json_t *in, json_t **out)
 		}
 	}
 	opt_bool(c, in, "must_change_password", &must_change);
+	opt_phone(c, in, phone);
+	opt_position(c, in, &position);
 
 	if (role != ROLE_NONE && role > c->actor.role)
 		return escalation(c);
@@ -307,18 +365,21 @@ int user_create(struct ctx *c, const json_t *in, json_t **out)
 	time_format_utc(clock_now(), tnow);
 	rc = db_run(c->db,
 		    "INSERT INTO app_user(username, display_name, role, scope_code, password_hash,"
-		    " must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		    "tttttitt", username, display_name, role_name(role), scope, hash,
-		    (int64_t)(must_change != 0), tnow, tnow);
+		    " must_change_password, created_at, updated_at, phone, position)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "tttttitttt", username, display_name, role_name(role), scope, hash,
+		    (int64_t)(must_change != 0), tnow, tnow, phone[0] ? phone : NULL, position);
 	if (rc < 0)
 		goto out;
 	id = db_last_id(c->db);
 	rc = user_row_load(c, id, &u);
 	if (rc < 0)
 		goto out;
-	after = user_json(&u);
+	after = user_audit_json(&u);
 	snprintf(id_text, sizeof(id_text), "%" PRId64, id);
 	rc = audit_log(c, "user.create", "user", id_text, NULL, after);
+	json_decref(after);
+	after = user_json(&u);
 	rc = tx_close(c->db, own, rc);
 	own = 0;
 	if (rc == 0) {
@@ -430,9 +491,9 @@ out:
 int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 {
 	struct user_row u = USER_ROW_INIT, v = USER_ROW_INIT;
-	const char *display_name = NULL, *role_s = NULL, *scope = NULL, *password = NULL;
-	char *hash = NULL, tnow[ZL_TIME_MAX], id_text[24];
-	int disabled = 0, has_disabled = 0, password_bad = 0, own = 0, self, rc;
+	const char *display_name = NULL, *role_s = NULL, *scope = NULL, *password = NULL, *position = NULL;
+	char *hash = NULL, tnow[ZL_TIME_MAX], id_text[24], phone[24] = "";
+	int disabled = 0, has_disabled = 0, password_bad = 0, own = 0, self, rc, has_phone, has_position;
 	enum role role = ROLE_NONE, target_role;
 	json_t *before = NULL, *after = NULL;
 
@@ -499,6 +560,8 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 		rc = 0;
 	}
 	has_disabled = opt_bool(c, patch, "disabled", &disabled) == 1;
+	has_phone = opt_phone(c, patch, phone);
+	has_position = opt_position(c, patch, &position);
 
 	/* Nobody gives a role above their own; for oneself that is also
 	 * "nobody raises their own role", since actor.role is one's role. */
@@ -530,10 +593,14 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 	else
 		v.disabled_at = u.disabled_at ? xstrdup(u.disabled_at) : NULL;
 	v.created_at = xstrdup(u.created_at);
+	v.phone = has_phone == 1 ? xstrdup(phone) : has_phone == 2 || !u.phone ? NULL : xstrdup(u.phone);
+	v.position = has_position == 1 ? xstrdup(position)
+		     : has_position == 2 || !u.position ? NULL : xstrdup(u.position);
 
 	int fields_changed = strcmp(v.display_name, u.display_name) || strcmp(v.role, u.role) ||
 			     strcmp(v.scope_code, u.scope_code) ||
-			     (v.disabled_at == NULL) != (u.disabled_at == NULL);
+			     (v.disabled_at == NULL) != (u.disabled_at == NULL) ||
+			     str_differs(v.phone, u.phone) || str_differs(v.position, u.position);
 	int newly_disabled = v.disabled_at && !u.disabled_at;
 	if (!fields_changed && !hash) {
 		*out = user_json(&u);
@@ -550,9 +617,9 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 	rc = db_run(c->db,
 		    "UPDATE app_user SET display_name = ?, role = ?, scope_code = ?, disabled_at = ?,"
 		    " must_change_password = ?, password_hash = COALESCE(?, password_hash),"
-		    " updated_at = ? WHERE id = ?",
-		    "ttttitti", v.display_name, v.role, v.scope_code, v.disabled_at,
-		    (int64_t)v.must_change_password, hash, tnow, id);
+		    " updated_at = ?, phone = ?, position = ? WHERE id = ?",
+		    "ttttitttti", v.display_name, v.role, v.scope_code, v.disabled_at,
+		    (int64_t)v.must_change_password, hash, tnow, v.phone, v.position, id);
 	if (rc < 0)
 		goto out;
 	if (newly_disabled || hash) {
@@ -561,13 +628,15 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 		if (rc < 0)
 			goto out;
 	}
-	before = user_json(&u);
-	after = user_json(&v);
+	before = user_audit_json(&u);
+	after = user_audit_json(&v);
 	snprintf(id_text, sizeof(id_text), "%" PRId64, id);
 	if (fields_changed)
 		rc = audit_log(c, "user.update", "user", id_text, before, after);
 	if (rc == 0 && hash)
 		rc = audit_log(c, "user.password_reset", "user", id_text, before, after);
+	json_decref(after);
+	after = user_json(&v);
 	rc = tx_close(c->db, own, rc);
 	own = 0;
 	if (rc == 0) {

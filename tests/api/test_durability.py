@@ -125,6 +125,7 @@ def test_online_backup_under_writes(request, tmp_path):
     import tempfile
     d = tempfile.mkdtemp(prefix="zhilian-copy-")
     os.rename(out, os.path.join(d, "z.db"))
+    os.rename(out + ".key", os.path.join(d, "z.db.key"))  # backup copies the key beside it
     s2 = Server(name="copy", dirpath=d, demo=False)
     try:
         s2.start()
