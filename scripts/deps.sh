@@ -4,11 +4,14 @@
 set -e
 PKGS="build-essential clang pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
 libsodium-dev libcmocka-dev libcairo2-dev libpango1.0-dev libqrencode-dev libxlsxwriter-dev fonts-noto-cjk python3-pytest python3-requests python3-yaml python3-openpyxl python3-lxml
-python3-aiosmtpd nodejs npm chromium wrk nginx-light poppler-utils curl"
+python3-aiosmtpd chromium wrk nginx-light poppler-utils curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js may come from elsewhere with npm inside it; only a machine without
+# npm needs Debian's packages (which conflict with such a build).
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"
 	if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi

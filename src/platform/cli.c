@@ -79,7 +79,7 @@ const char *db_path_of(const struct args *a)
 }
 
 /* Prints a service error the way a person at a terminal needs it. */
-void print_error(const char *cmd, int rc, struct ctx *c)
+void cli_print_error(const char *cmd, int rc, struct ctx *c)
 {
 	const struct zl_error_info *e = zl_error_info(rc);
 	fprintf(stderr, "zhilian %s: %s (%s)\n", cmd, c && c->detail_en ? c->detail_en : e->en, e->name);
@@ -135,7 +135,7 @@ int with_tx(const char *cmd, struct db *db, int (*fn)(struct ctx *, void *), voi
 		rc = db_commit(db);
 	if (rc) {
 		db_rollback(db);
-		print_error(cmd, rc, &c);
+		cli_print_error(cmd, rc, &c);
 	}
 	ctx_release(&c);
 	return rc;

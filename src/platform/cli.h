@@ -34,7 +34,7 @@ int opt_set(const struct args *a, const char *name);
 /* --db, else $ZHILIAN_DB, else "zhilian.db". */
 const char *db_path_of(const struct args *a);
 /* Prints a service error with its field errors, English then Chinese. */
-void print_error(const char *cmd, int rc, struct ctx *c);
+void cli_print_error(const char *cmd, int rc, struct ctx *c);
 /* Opens and migrates the database, printing a clear message on failure
  * (missing file when must_exist, newer schema). 0 or a ZL_E_* code. */
 int open_db(const char *cmd, const char *path, int must_exist, struct db **db);
