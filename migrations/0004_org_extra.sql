@@ -1,6 +1,8 @@
 -- 0004: what the organisation module needs beyond 0002: one current
--- membership per person in a department or team, look-ups the region tree,
--- the inbox and the assignment lists use, and the station-day rule.
+-- membership per person in a department or team, and the look-ups the
+-- region tree, the inbox and the assignment lists use.
+-- (The shortest station day is the setting 'org.station_min_minutes'; the
+-- program uses 210 minutes, half a day, while no row sets it.)
 
 -- A person holds at most one current membership of a department or a team
 -- (ended memberships stay as history).
@@ -13,7 +15,3 @@ CREATE INDEX region_level ON region(level, code);
 CREATE INDEX notification_unread ON notification(user_id, id) WHERE read_at IS NULL;
 CREATE INDEX household_assignment_user_start ON household_assignment(user_id, start_date);
 CREATE INDEX handover_created ON handover(created_at);
-
--- 驻点日 "at least half a day": the shortest station day a station team may
--- set, in minutes (08:30-12:00 is 210). Editable like every setting.
-INSERT INTO setting(key, value) VALUES ('org.station_min_minutes', '210');

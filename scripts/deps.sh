@@ -2,7 +2,7 @@
 # Installs the Debian packages zhilian needs that are not there yet. Runs
 # `apt-get update` only when something is missing.
 set -e
-PKGS="build-essential clang pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
+PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
 libsodium-dev libcmocka-dev libcairo2-dev libpango1.0-dev libqrencode-dev libxlsxwriter-dev fonts-noto-cjk python3-pytest python3-requests python3-yaml python3-openpyxl python3-lxml
 python3-aiosmtpd chromium wrk nginx-light poppler-utils curl"
 missing=""

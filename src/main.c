@@ -529,7 +529,7 @@ static int user_list_print(struct db *db)
 		pg.after = next;
 	} while (pg.after);
 	if (rc)
-		print_error("user list", rc, &c);
+		cli_print_error("user list", rc, &c);
 	ctx_release(&c);
 	return rc;
 }

@@ -110,6 +110,21 @@ static char *col_text(struct db_stmt *st, int i)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+/* Sets the error's detail (Chinese, and English from fmt); returns rc. */
+static int card_fail(struct ctx *c, int rc, const char *zh, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int card_fail(struct ctx *c, int rc, const char *zh, const char *fmt, ...)
+{
+	struct buf en = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&en, fmt, ap);
+	va_end(ap);
+	ctx_detail(c, zh, en.data);
+	buf_release(&en);
+	return rc;
+}
+
 static const char *or_missing(const char *s)
 {
 	return s && *s ? s : MISSING;
@@ -189,16 +204,11 @@ static int village_load(struct ctx *c, const char *code, const char *scope_like,
 		rc = ZL_E_NOT_FOUND;
 	}
 	db_done(st);
-	if (rc == ZL_E_NOT_FOUND) {
-		char *en = xasprintf("no village \"%s\" in your area", code);
-		ctx_detail(c, "没有该村，或不在您的管辖范围内", en);
-		free(en);
-	}
-	if (rc == ZL_E_CARD_NOT_VILLAGE) {
-		char *en = xasprintf("\"%s\" is not a village; give a 12-digit village code", code);
-		ctx_detail(c, "该代码不是村级区划，请给出村的 12 位代码", en);
-		free(en);
-	}
+	if (rc == ZL_E_NOT_FOUND)
+		return card_fail(c, rc, "没有该村，或不在您的管辖范围内", "no village \"%s\" in your area", code);
+	if (rc == ZL_E_CARD_NOT_VILLAGE)
+		return card_fail(c, rc, "该代码不是村级区划，请给出村的 12 位代码",
+			    "\"%s\" is not a village; give a 12-digit village code", code);
 	if (rc)
 		return rc;
 
@@ -271,16 +281,24 @@ static char *files_dir_of(struct db *db)
 	return xasprintf("%.*s/files", (int)(slash - path), path);
 }
 
-static int household_load(struct ctx *c, int64_t id, struct card_set *s)
+/* Prepares ROW_SQL with one more condition, the scope and an order. */
+static int rows_prepare(struct ctx *c, const char *cond, const char *order, struct db_stmt **st)
 {
 	struct buf sql = BUF_INIT;
+	int rc;
+	buf_addf(&sql, "%s AND %s", ROW_SQL, cond);
+	scope_sql(&sql, "t.region_code");
+	buf_adds(&sql, order);
+	rc = db_prepare(c->db, sql.data, st);
+	buf_release(&sql);
+	return rc;
+}
+
+static int household_load(struct ctx *c, int64_t id, struct card_set *s)
+{
 	struct db_stmt *st = NULL;
 	char *village = NULL;
-	int rc;
-	buf_adds(&sql, ROW_SQL " AND t.id = ?");
-	scope_sql(&sql, "t.region_code");
-	rc = db_prepare(c->db, sql.data, &st);
-	buf_release(&sql);
+	int rc = rows_prepare(c, "t.id = ?", "", &st);
 	if (rc < 0)
 		return rc;
 	db_bindv(st, "it", id, c->actor.scope_like);
@@ -293,11 +311,8 @@ static int household_load(struct ctx *c, int64_t id, struct card_set *s)
 		rc = ZL_E_NOT_FOUND;
 	}
 	db_done(st);
-	if (rc == ZL_E_NOT_FOUND) {
-		char *en = xasprintf("no household %" PRId64 " in your area", id);
-		ctx_detail(c, "没有该农户，或不在您的管辖范围内", en);
-		free(en);
-	}
+	if (rc == ZL_E_NOT_FOUND)
+		return card_fail(c, rc, "没有该农户，或不在您的管辖范围内", "no household %" PRId64 " in your area", id);
 	/* The household is in scope, so its village may be named even when the
 	 * actor's scope is one group (村民小组) of it. */
 	if (!rc)
@@ -308,16 +323,10 @@ static int household_load(struct ctx *c, int64_t id, struct card_set *s)
 
 static int village_rows_load(struct ctx *c, const char *code, struct card_set *s)
 {
-	struct buf sql = BUF_INIT;
 	struct db_stmt *st = NULL;
 	int rc = village_load(c, code, c->actor.scope_like, &s->v);
-	if (rc)
-		return rc;
-	buf_adds(&sql, ROW_SQL " AND t.village_code = ?");
-	scope_sql(&sql, "t.region_code");
-	buf_adds(&sql, " ORDER BY t.code");
-	rc = db_prepare(c->db, sql.data, &st);
-	buf_release(&sql);
+	if (!rc)
+		rc = rows_prepare(c, "t.village_code = ?", " ORDER BY t.code", &st);
 	if (rc < 0)
 		return rc;
 	db_bindv(st, "tt", code, c->actor.scope_like);
@@ -326,12 +335,9 @@ static int village_rows_load(struct ctx *c, const char *code, struct card_set *s
 	db_done(st);
 	if (rc < 0)
 		return rc;
-	if (s->n == 0) {
-		char *en = xasprintf("village \"%s\" has no active household to print a card for", code);
-		ctx_detail(c, "该村没有在册农户，无卡可打印", en);
-		free(en);
-		return ZL_E_CARD_EMPTY;
-	}
+	if (s->n == 0)
+		return card_fail(c, ZL_E_CARD_EMPTY, "该村没有在册农户，无卡可打印",
+			    "village \"%s\" has no active household to print a card for", code);
 	return 0;
 }
 

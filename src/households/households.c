@@ -301,9 +301,8 @@ int household_check(struct ctx *c, int64_t id)
 	return hh_check(c, id);
 }
 
-/* The household's phone, masked or (reveal) decrypted. */
-static int phone_json(const unsigned char *enc, size_t len, const char *mask, int reveal, json_t **out,
-		      int *revealed)
+int hh_secret_json(const unsigned char *enc, size_t len, const char *mask, int reveal, json_t **out,
+		   int *revealed)
 {
 	char *plain = NULL;
 	int rc;
@@ -335,7 +334,7 @@ static int hh_row_json(const struct hh_row *r, int reveal, json_t *tags, json_t 
 {
 	json_t *phone = NULL, *o, *resp = json_null();
 	int is_group = r->region_level && !strcmp(r->region_level, "group");
-	int rc = phone_json(r->phone_enc, r->phone_enc_len, r->phone_mask, reveal, &phone, revealed);
+	int rc = hh_secret_json(r->phone_enc, r->phone_enc_len, r->phone_mask, reveal, &phone, revealed);
 	*out = NULL;
 	if (rc) {
 		json_decref(tags);
@@ -884,22 +883,28 @@ static int move_event(struct ctx *c, const struct hh_row *r, const struct hh_in 
 	return rc;
 }
 
+void hh_tag_changes_text(struct buf *zh, struct buf *en, const json_t *added, const json_t *removed)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(added, i, t) {
+		buf_addf(zh, " +%s", json_string_value(t));
+		buf_addf(en, " +%s", json_string_value(t));
+	}
+	json_array_foreach(removed, i, t) {
+		buf_addf(zh, " −%s", json_string_value(t));
+		buf_addf(en, " -%s", json_string_value(t));
+	}
+}
+
 static int tags_event(struct ctx *c, int64_t hid, json_t *added, json_t *removed)
 {
 	struct buf zh = BUF_INIT, en = BUF_INIT;
-	size_t i;
-	json_t *t, *data;
+	json_t *data;
 	int rc;
 	buf_adds(&zh, "标签变更：");
 	buf_adds(&en, "tags changed:");
-	json_array_foreach(added, i, t) {
-		buf_addf(&zh, " +%s", json_string_value(t));
-		buf_addf(&en, " +%s", json_string_value(t));
-	}
-	json_array_foreach(removed, i, t) {
-		buf_addf(&zh, " −%s", json_string_value(t));
-		buf_addf(&en, " -%s", json_string_value(t));
-	}
+	hh_tag_changes_text(&zh, &en, added, removed);
 	data = json_pack("{s:O,s:O}", "added", added, "removed", removed);
 	rc = hh_event(c, hid, "tags.update", zh.data, en.data, data);
 	json_decref(data);

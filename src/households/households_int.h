@@ -145,6 +145,12 @@ int hh_insert(struct ctx *c, const struct hh_in *hi, const char *import_hash, co
 /* Appends a household_event row; data (may be NULL) is borrowed. */
 int hh_event(struct ctx *c, int64_t hid, const char *kind, const char *zh, const char *en,
 	     const json_t *data);
+/* An encrypted value as JSON: null when none, the mask, or (reveal) the
+ * decrypted value, counting it in *revealed. */
+int hh_secret_json(const unsigned char *enc, size_t len, const char *mask, int reveal, json_t **out,
+		   int *revealed);
+/* Appends " +added ... -removed" (tag names) to a change summary. */
+void hh_tag_changes_text(struct buf *zh, struct buf *en, const json_t *added, const json_t *removed);
 /* Sets updated_at. */
 int hh_touch(struct ctx *c, int64_t hid, const char *now);
 /* 0 if household id exists, is not retired and is in scope; ZL_E_NOT_FOUND. */

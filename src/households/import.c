@@ -338,6 +338,7 @@ struct ihh {
 	size_t first, n;  /* range of order[] */
 	size_t head;      /* row index of the head, or SIZE_MAX */
 	int bad;
+	int exists;       /* a household with this code is on file */
 	const char *action;
 };
 
@@ -1018,18 +1019,20 @@ static void group_resolve(struct imp *im, struct irow *r, const struct region_c 
 }
 
 /* An existing household with this code outside the actor's scope? */
-static int check_code_scope(struct imp *im, struct irow *head, const char *code)
+static int check_code_scope(struct imp *im, struct ihh *h, struct irow *head)
 {
 	char *village = NULL;
 	const struct region_c *v;
-	int rc = db_get_text(im->c->db, &village, "SELECT village_code FROM household WHERE code = ?", "t", code);
+	int rc = db_get_text(im->c->db, &village, "SELECT village_code FROM household WHERE code = ?", "t",
+			     h->code);
 	if (rc <= 0)
 		return rc;
+	h->exists = 1;
 	v = village ? region_find(im, village) : NULL;
 	if (!v || !v->village)
 		row_err(im, head, TC_CODE, "scope",
-			xasprintf("户编号“%s”已被您管辖范围以外的农户使用", code),
-			xasprintf("household code \"%s\" is used by a household outside your area", code));
+			xasprintf("户编号“%s”已被您管辖范围以外的农户使用", h->code),
+			xasprintf("household code \"%s\" is used by a household outside your area", h->code));
 	free(village);
 	return 0;
 }
@@ -1081,7 +1084,7 @@ static int household_rows_check(struct imp *im, struct ihh *h)
 					  "rows or repeat the head's value", transfer_columns[col].key, head->line));
 		}
 	}
-	return check_code_scope(im, head, h->code);
+	return check_code_scope(im, h, head);
 }
 
 static int rows_read(struct imp *im)
@@ -1139,7 +1142,7 @@ static int households_group(struct imp *im)
 	for (size_t i = 0; i < n; i++) {
 		im->order[i] = k[i].idx;
 		if (i == 0 || strcmp(k[i - 1].s, k[i].s) != 0)
-			im->hh[im->nhh++] = (struct ihh){ k[i].s, i, 0, SIZE_MAX, 0, NULL };
+			im->hh[im->nhh++] = (struct ihh){ k[i].s, i, 0, SIZE_MAX, 0, 0, NULL };
 		im->hh[im->nhh - 1].n++;
 	}
 	im->norder = n;
@@ -1218,17 +1221,17 @@ static int household_apply(struct imp *im, struct ihh *h)
 {
 	json_t *j = household_json(im, h);
 	int64_t id = 0;
-	int changed = 0, rc = db_exec(im->c->db, "SAVEPOINT import_household");
+	int changed = 0, rc = db_run(im->c->db, "SAVEPOINT import_household", "");
 	if (!rc)
 		rc = household_upsert_import(im->c, j, &id, &changed);
 	json_decref(j);
 	if (rc == 0) {
-		db_exec(im->c->db, "RELEASE import_household");
+		db_run(im->c->db, "RELEASE import_household", "");
 		h->action = !changed ? "unchanged" : h->action;
 		return 0;
 	}
-	db_exec(im->c->db, "ROLLBACK TO import_household");
-	db_exec(im->c->db, "RELEASE import_household");
+	db_run(im->c->db, "ROLLBACK TO import_household", "");
+	db_run(im->c->db, "RELEASE import_household", "");
 	if (rc != ZL_E_VALIDATION && rc != ZL_E_CONFLICT && rc != ZL_E_NOT_FOUND &&
 	    rc != ZL_E_HOUSEHOLD_CODE_EXISTS)
 		return rc;
@@ -1255,13 +1258,9 @@ static int households_apply(struct imp *im)
 		return rc;
 	for (size_t i = 0; i < im->nhh && !rc; i++) {
 		struct ihh *h = &im->hh[i];
-		int64_t exists = 0;
 		if (h->bad)
 			continue;
-		rc = db_get_int(im->c->db, &exists, "SELECT 1 FROM household WHERE code = ?", "t", h->code);
-		if (rc < 0)
-			break;
-		h->action = rc == 1 ? "updated" : "created";
+		h->action = h->exists ? "updated" : "created";
 		rc = household_apply(im, h);
 		progress(im, "applying", i + 1);
 	}

@@ -269,29 +269,12 @@ static json_t *age_json(const char *birth)
 	return json_integer(age < 0 ? 0 : age);
 }
 
-/* A secret column pair as JSON: masked, or decrypted when reveal. */
+/* A secret column pair of the statement's row as JSON. */
 static int secret_json(struct db_stmt *st, int enc_col, int mask_col, int reveal, json_t **out, int *shown)
 {
 	size_t n = 0;
 	const unsigned char *b = db_col_blob(st, enc_col, &n);
-	char *plain = NULL;
-	int rc;
-	if (!b || !n) {
-		*out = json_null();
-		return 0;
-	}
-	if (!reveal) {
-		const char *m = db_col_text(st, mask_col);
-		*out = m ? json_string(m) : json_null();
-		return 0;
-	}
-	rc = pii_decrypt(b, n, &plain);
-	if (rc)
-		return rc;
-	*out = json_string(plain);
-	free(plain);
-	(*shown)++;
-	return 0;
+	return hh_secret_json(b, n, db_col_text(st, mask_col), reveal, out, shown);
 }
 
 /* The member at the statement's row (MEMBER_COLS). */

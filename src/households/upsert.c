@@ -287,17 +287,8 @@ static int import_update(struct ctx *c, int64_t id, const struct hh_in *hi, cons
 	if (!rc)
 		rc = hh_tags_apply(c, id, &hi->tags, &added, &removed);
 	if (!rc && (json_array_size(added) || json_array_size(removed))) {
-		size_t i;
-		json_t *t;
 		note(&zh, &en, fields, "tags", "标签");
-		json_array_foreach(added, i, t) {
-			buf_addf(&zh, " +%s", json_string_value(t));
-			buf_addf(&en, " +%s", json_string_value(t));
-		}
-		json_array_foreach(removed, i, t) {
-			buf_addf(&zh, " −%s", json_string_value(t));
-			buf_addf(&en, " -%s", json_string_value(t));
-		}
+		hh_tag_changes_text(&zh, &en, added, removed);
 	}
 	if (!rc)
 		rc = members_apply(c, id, hi, now, &members_changed);

@@ -30,24 +30,18 @@ struct dept_row {
 	"d.id, d.name, d.kind, d.region_code, z.name, d.head_user_id, d.phone, d.retired_at," \
 	" d.created_at, d.updated_at"
 
-static void col_copy(struct db_stmt *st, int i, char *out, size_t n)
-{
-	const char *s = db_col_text(st, i);
-	snprintf(out, n, "%s", s ? s : "");
-}
-
 static void dept_read(struct db_stmt *st, struct dept_row *d)
 {
 	d->id = db_col_int(st, 0);
-	col_copy(st, 1, d->name, sizeof(d->name));
-	col_copy(st, 2, d->kind, sizeof(d->kind));
-	col_copy(st, 3, d->region_code, sizeof(d->region_code));
-	col_copy(st, 4, d->region_name, sizeof(d->region_name));
+	org_col_copy(st, 1, d->name, sizeof(d->name));
+	org_col_copy(st, 2, d->kind, sizeof(d->kind));
+	org_col_copy(st, 3, d->region_code, sizeof(d->region_code));
+	org_col_copy(st, 4, d->region_name, sizeof(d->region_name));
 	d->head_user_id = db_col_int(st, 5);
-	col_copy(st, 6, d->phone, sizeof(d->phone));
-	col_copy(st, 7, d->retired_at, sizeof(d->retired_at));
-	col_copy(st, 8, d->created_at, sizeof(d->created_at));
-	col_copy(st, 9, d->updated_at, sizeof(d->updated_at));
+	org_col_copy(st, 6, d->phone, sizeof(d->phone));
+	org_col_copy(st, 7, d->retired_at, sizeof(d->retired_at));
+	org_col_copy(st, 8, d->created_at, sizeof(d->created_at));
+	org_col_copy(st, 9, d->updated_at, sizeof(d->updated_at));
 }
 
 static int dept_load(struct ctx *c, int64_t id, struct dept_row *d)

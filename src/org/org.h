@@ -183,7 +183,11 @@ int handover_get(struct ctx *c, int64_t id, json_t **out);
 int handover_list(struct ctx *c, const struct page *p, int64_t user_id, json_t **items,
 		  int64_t *next);
 
-/* ---- helpers shared by the org module (and users.c) ---- */
+/* ---- helpers shared by the org module (and users.c): org.c ---- */
+
+struct db_stmt;
+/* Column i of the current row as text into out (n bytes; "" for NULL). */
+void org_col_copy(struct db_stmt *st, int i, char *out, size_t n);
 
 /* Today's date in Asia/Shanghai by clock_now(). */
 void org_today(char out[ORG_DATE_MAX]);

@@ -7,7 +7,7 @@
 #include "unit.h"
 
 /*
- * cli.c defines print_error(), which cmocka also exports and calls for its
+ * cli.c defines cli_print_error(), which cmocka also exports and calls for its
  * own summary (a crash at the end of the run). Keep cli.o out of this test by
  * standing in for the CLI helpers cards_cli() uses; the CLI itself is tested
  * in tests/api/test_cards.py.

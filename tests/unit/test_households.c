@@ -20,7 +20,7 @@
 
 static char tmpdir[64];
 
-/* cmocka's fail_msg() calls its print_error(), which the CLI helpers
+/* cmocka's fail_msg() calls its cli_print_error(), which the CLI helpers
  * (platform/cli.c) also define; print_message() and fail() do not clash. */
 #define failf(...)                                                                                 \
 	do {                                                                                       \

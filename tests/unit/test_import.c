@@ -9,7 +9,7 @@
 #include <iconv.h>
 #include <sodium.h>
 
-/* cli.h's print_error() clashes with cmocka's; import.c does not call it */
+/* cli.h's cli_print_error() clashes with cmocka's; import.c does not call it */
 #define print_error zl_cli_print_error
 #include "../../src/households/import.c"
 #undef print_error

@@ -13,7 +13,7 @@
 #include "org/regions.h"
 #include "platform/clock.h"
 
-/* cli.h's print_error() has the name of a cmocka function, so linking
+/* cli.h's cli_print_error() has the name of a cmocka function, so linking
  * cli.o (regions.c's CLI needs it) makes cmocka call ours and crash when it
  * prints its summary. Compiling cli.c here under another name keeps cli.o
  * out of this binary. */

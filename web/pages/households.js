@@ -29,6 +29,8 @@ addStrings({
     'hh.f.days': '多少天未联系',
     'hh.f.days_hint': '含从未联系的户',
     'hh.f.appeal': '只看有未办结诉求的户',
+    'hh.f.more': '更多筛选条件',
+    'hh.f.more_n': '更多筛选条件（已选 {n} 项）',
     'hh.total': '共 {n} 户',
     'hh.col.code': '户编号',
     'hh.col.head': '户主',
@@ -114,6 +116,8 @@ addStrings({
     'hh.f.days': 'Not contacted for (days)',
     'hh.f.days_hint': 'Never contacted households included',
     'hh.f.appeal': 'Only households with an open appeal',
+    'hh.f.more': 'More filters',
+    'hh.f.more_n': 'More filters ({n} set)',
     'hh.total': '{n} households',
     'hh.col.code': 'Code',
     'hh.col.head': 'Head',
@@ -267,6 +271,10 @@ async function askReveal() {
 
 // ---------------------------------------------------------------- household form
 
+function coordText(hh, k) {
+  return hh && hh[k] != null ? String(Number(Number(hh[k]).toFixed(6))) : '';
+}
+
 /** Create (h null) or edit a household in a dialog; onSaved(household). */
 function openHouseholdForm(hh, lk, me, onSaved) {
   const box = alertBox();
@@ -280,11 +288,11 @@ function openHouseholdForm(hh, lk, me, onSaved) {
     hh ? null : field({ name: 'code', label: t('hh.field.code') }),
     fVillage, fGroup,
     field({ name: 'head_name', label: t('hh.field.head_name'), required: true, value: hh ? hh.head_name : '' }),
-    field({ name: 'phone', label: t('hh.field.phone'), type: 'tel', inputmode: 'tel', autocomplete: 'tel',
+    field({ name: 'phone', label: t('hh.field.phone'), inputmode: 'tel', autocomplete: 'tel',
       hint: hh && hh.phone ? `${hh.phone} · ${t('hh.m.keep_id')}` : null }),
     field({ name: 'address', label: t('hh.field.address'), value: hh ? hh.address : '' }),
-    field({ name: 'lat', label: t('hh.field.lat'), inputmode: 'decimal', value: hh && hh.lat != null ? String(hh.lat) : '' }),
-    field({ name: 'lng', label: t('hh.field.lng'), inputmode: 'decimal', value: hh && hh.lng != null ? String(hh.lng) : '' }),
+    field({ name: 'lat', label: t('hh.field.lat'), inputmode: 'decimal', value: coordText(hh, 'lat') }),
+    field({ name: 'lng', label: t('hh.field.lng'), inputmode: 'decimal', value: coordText(hh, 'lng') }),
     textArea('notes', t('hh.field.notes'), hh ? hh.notes : ''),
   ].filter(Boolean);
   const tags = tagPicker(lk.tags, hh ? hh.tags : []);
@@ -315,7 +323,11 @@ function openHouseholdForm(hh, lk, me, onSaved) {
       notes: v.notes || null,
       tags: tags.value(),
     };
-    if (v.lat || v.lng) { body.lat = Number(v.lat); body.lng = Number(v.lng); } else if (hh && hh.lat != null) { body.lat = null; body.lng = null; }
+    // coordinates only when changed (the form rounds them to 6 places)
+    if (v.lat !== coordText(hh, 'lat') || v.lng !== coordText(hh, 'lng')) {
+      body.lat = v.lat === '' ? null : Number(v.lat);
+      body.lng = v.lng === '' ? null : Number(v.lng);
+    }
     if (v.phone) body.phone = v.phone;
     if (!hh) {
       if (v.code) body.code = v.code;
@@ -363,11 +375,16 @@ function listFilters(ctx, lk, me) {
   }
   groupsOf(q.get('region'), ctx.signal).then((gs) => setOptions(fGroup.input, gs, t('common.all'), q.get('group') || '')).catch(() => {});
   const hasAny = ['region', 'group', 'tag', 'q', 'exact', 'days', 'appeal', 'cadre'].some((k) => q.get(k));
-  const form = h('form', { class: 'filters', role: 'search', id: 'household-filters' },
-    fRegion, fGroup, fTag, fCadre, fQ, fExact, fDays, fAppeal,
+  const nMore = ['region', 'group', 'tag', 'days', 'appeal', 'cadre'].filter((k) => q.get(k)).length;
+  // On a phone the search comes first and the other filters fold away.
+  const form = h('form', { class: 'filters', role: 'search', id: 'household-search' }, fQ, fExact,
     h('div', { class: 'filter-actions' },
       h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.search')),
       hasAny ? h('a', { class: 'btn', href: '#/households' }, t('common.reset')) : null));
+  const more = h('form', { class: 'filters', id: 'household-filters' }, fRegion, fGroup, fTag, fCadre, fDays, fAppeal);
+  const wide = typeof matchMedia === 'function' && matchMedia('(min-width: 720px)').matches;
+  const fold = h('details', { class: 'card', id: 'household-more-filters', open: wide || nMore > 0 },
+    h('summary', null, nMore ? t('hh.f.more_n', { n: nMore }) : t('hh.f.more')), more);
   const apply = () => {
     const p = new URLSearchParams();
     const set = (k, v) => { if (v) p.set(k, v); };
@@ -383,8 +400,10 @@ function listFilters(ctx, lk, me) {
     navigate(s ? `#/households?${s}` : '#/households');
   };
   form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+  more.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
   for (const f of [fRegion, fGroup, fTag, fCadre, fAppeal]) f.input.addEventListener('change', apply);
-  return form;
+  fDays.input.addEventListener('change', apply);
+  return [h('section', { class: 'card' }, form), fold];
 }
 
 /** The API query for the filters in the hash. */
@@ -415,7 +434,8 @@ async function renderList(root, ctx) {
       render: (x) => h('a', { href: `#/household/${enc(x.id)}` }, x.head_name) },
     { key: 'code', label: t('hh.col.code'), class: 'mono' },
     { key: 'region', label: t('hh.col.region'), render: regionText },
-    { key: 'phone', label: t('hh.col.phone'), render: (x) => (x.phone ? h('a', { href: `tel:${x.revealed ? x.phone : ''}`, class: x.revealed ? null : 'muted' }, x.phone) : '') },
+    // a masked number cannot be dialled: a link only once shown in full
+    { key: 'phone', label: t('hh.col.phone'), class: 'mono', render: (x) => (x.phone && x.revealed ? h('a', { href: `tel:${x.phone}` }, x.phone) : x.phone) },
     { key: 'tags', label: t('hh.col.tags'), render: (x) => tagBadges(x.tags) },
     { key: 'cadre', label: t('hh.col.cadre'), render: cadreText },
     { key: 'member_count', label: t('hh.col.members') },
@@ -472,8 +492,7 @@ async function renderList(root, ctx) {
       navigate(`#/household/${enc(saved.id)}`);
     }));
   }
-  root.append(pageHeader(t('hh.title'), newBtn, revealBtn, cardsBtn),
-    h('section', { class: 'card' }, listFilters(ctx, lk, me)), listArea);
+  root.append(pageHeader(t('hh.title'), newBtn, revealBtn, cardsBtn), ...listFilters(ctx, lk, me), listArea);
   return load();
 }
 
@@ -487,7 +506,7 @@ function memberForm(m, onSubmit) {
       options: RELATIONS.map((r) => ({ value: r, label: r })), value: m ? m.relation : '子女' }),
     field({ name: 'id_number', label: t('hh.m.id_number'), hint: m && m.id_number ? `${m.id_number} · ${t('hh.m.keep_id')}` : t('hh.m.id_hint'),
       attrs: { autocapitalize: 'characters', spellcheck: 'false', maxlength: '18' } }),
-    field({ name: 'phone', label: t('hh.m.phone'), type: 'tel', inputmode: 'tel',
+    field({ name: 'phone', label: t('hh.m.phone'), inputmode: 'tel',
       hint: m && m.phone ? `${m.phone} · ${t('hh.m.keep_id')}` : null }),
     field({ name: 'birth_date', label: t('hh.m.birth'), type: 'date', value: m && m.birth_date ? m.birth_date : '' }),
     field({ name: 'sex', label: t('hh.m.sex'),
@@ -584,12 +603,12 @@ function facts(x) {
     row(t('hh.col.code'), x.code),
     row(t('hh.facts.region'), regionText(x)),
     row(t('hh.facts.address'), x.address),
-    row(t('hh.facts.phone'), x.phone ? h('a', { href: x.revealed ? `tel:${x.phone}` : null }, x.phone) : '', 'household-phone'),
+    row(t('hh.facts.phone'), x.phone && x.revealed ? h('a', { href: `tel:${x.phone}` }, x.phone) : x.phone, 'household-phone'),
     row(t('hh.col.tags'), tagBadges(x.tags) || t('hh.none'), 'household-tags'),
     row(t('hh.facts.cadre'), x.responsible ? `${x.responsible.display_name}（${t('hh.facts.since', { date: x.responsible.since })}）` : t('hh.none')),
     row(t('hh.facts.contact'), x.last_contact_at ? formatTime(x.last_contact_at) : t('common.never')),
     row(t('hh.facts.appeals'), String(x.open_appeal_count)),
-    x.lat != null ? row(t('hh.facts.coords'), `${x.lat}, ${x.lng}`) : null,
+    x.lat != null ? row(t('hh.facts.coords'), `${Number(x.lat).toFixed(6)}, ${Number(x.lng).toFixed(6)}`) : null,
     row(t('hh.facts.notes'), x.notes));
 }
 
