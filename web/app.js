@@ -33,6 +33,10 @@ const PAGE_MODULES = [
   './pages/audit.js',
   './pages/tokens.js',
   './pages/password.js',
+  './pages/org-regions.js',
+  './pages/org-departments.js',
+  './pages/org-teams.js',
+  './pages/org-assignments.js',
 ];
 
 export const ROLES = ['admin', 'leader', 'cadre', 'viewer'];

@@ -25,11 +25,11 @@
 #define DEMO_AREA "440881"
 
 const struct demo_login demo_logins[] = {
-	{ "admin", "admin", "Demo-2026-A1", "系统管理员 陈立明", DEMO_TOWN },
-	{ "leader", "leader", "Demo-2026-L2", "镇领导 黄志强", DEMO_TOWN },
-	{ "cadre", "cadre", "Demo-2026-C3", "驻点干部 林秀英", "440881104201" },
-	{ "viewer", "viewer", "Demo-2026-V4", "督查员 周建华", DEMO_TOWN },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "admin", "admin", "Demo-2026-A1", "陈立明", DEMO_TOWN, "党政办信息员", "13800138001" },
+	{ "leader", "leader", "Demo-2026-L2", "黄志强", DEMO_TOWN, "镇党委副书记", "13902220001" },
+	{ "cadre", "cadre", "Demo-2026-C3", "林秀英", "440881104201", "镇农业农村办主任", "13800138000" },
+	{ "viewer", "viewer", "Demo-2026-V4", "周建华", DEMO_TOWN, "镇纪委督查员", "13600136000" },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static const struct village {
@@ -61,13 +61,6 @@ static const struct {
 	{ "留守儿童", 50 }, { "残疾人", 50 },   { "退役军人", 30 }, { "独居老人", 40 }, { "重病患者", 20 },
 };
 
-/* For the service calls whose answer the demo does not need. */
-static int discard(int rc, json_t *out)
-{
-	json_decref(out);
-	return rc;
-}
-
 struct demo {
 	struct ctx *c;
 	struct rng rng;
@@ -79,9 +72,10 @@ struct demo {
 static int add_login_users(struct demo *d, int64_t *admin, int64_t *leader, int64_t *cadre)
 {
 	for (const struct demo_login *l = demo_logins; l->role; l++) {
-		json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "username", l->username,
+		json_t *in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:s}", "username", l->username,
 				       "display_name", l->display_name, "role", l->role, "scope_code",
-				       l->scope, "password", l->password, "must_change_password", 0);
+				       l->scope, "password", l->password, "must_change_password", 0,
+				       "position", l->position, "phone", l->phone);
 		json_t *out = NULL;
 		int rc = user_create(d->c, in, &out);
 		int64_t id = out ? json_integer_value(json_object_get(out, "id")) : 0;
@@ -152,7 +146,7 @@ static int add_departments(struct demo *d, int64_t leader)
 	for (size_t i = 0; !rc && i < ARRAY_SIZE(offices); i++) {
 		json_t *in = json_pack("{s:s,s:s,s:s,s:I}", "name", offices[i], "kind", "town_office",
 				       "region_code", DEMO_TOWN, "head_user_id", (json_int_t)leader);
-		{ json_t *o = NULL; rc = discard(department_create(d->c, in, &o), o); }
+		{ json_t *o = NULL; rc = department_create(d->c, in, &o); json_decref(o); }
 		json_decref(in);
 	}
 	for (size_t v = 0; !rc && v < ARRAY_SIZE(villages); v++) {
@@ -161,13 +155,13 @@ static int add_departments(struct demo *d, int64_t leader)
 		snprintf(name, sizeof(name), "%s村民委员会", villages[v].name);
 		in = json_pack("{s:s,s:s,s:s}", "name", name, "kind", "village_committee", "region_code",
 			       villages[v].code);
-		{ json_t *o = NULL; rc = discard(department_create(d->c, in, &o), o); }
+		{ json_t *o = NULL; rc = department_create(d->c, in, &o); json_decref(o); }
 		json_decref(in);
 	}
 	if (!rc) {
 		json_t *in = json_pack("{s:s,s:s,s:s}", "name", "农业技术推广站", "kind", "station",
 				       "region_code", DEMO_TOWN);
-		{ json_t *o = NULL; rc = discard(department_create(d->c, in, &o), o); }
+		{ json_t *o = NULL; rc = department_create(d->c, in, &o); json_decref(o); }
 		json_decref(in);
 	}
 	return rc;
@@ -212,7 +206,8 @@ static int add_member(struct demo *d, const char *village, const char *team, con
 			     : json_pack("{s:s,s:s,s:s?,s:s}", "name", name, "team_role", role,
 					 "position", position, "start_date", DEMO_START);
 	json_t *o = NULL;
-	int rc = discard(team_member_add(d->c, village, team, in, &o), o);
+	int rc = team_member_add(d->c, village, team, in, &o);
+	json_decref(o);
 	json_decref(in);
 	return rc;
 }
@@ -231,7 +226,7 @@ static int add_teams(struct demo *d)
 		in = json_pack("{s:I,s:i,s:i,s:s,s:s,s:s}", "leader_user_id", (json_int_t)leader,
 			       "station_weekday", 3, "station_every_weeks", vi->remote ? 2 : 1,
 			       "station_start", "08:30", "station_end", "12:00", "station_place", place);
-		{ json_t *o = NULL; rc = discard(team_put(d->c, vi->code, "station", in, &o), o); }
+		{ json_t *o = NULL; rc = team_put(d->c, vi->code, "station", in, &o); json_decref(o); }
 		json_decref(in);
 		if (!rc)
 			rc = add_member(d, vi->code, "station", "leader", leader, NULL, NULL);
@@ -249,7 +244,7 @@ static int add_teams(struct demo *d)
 		if (!rc) {
 			in = json_pack("{s:s,s:s,s:s}", "station_start", "08:30", "station_end", "12:00",
 				       "station_place", place);
-			{ json_t *o = NULL; rc = discard(team_put(d->c, vi->code, "auxiliary", in, &o), o); }
+			{ json_t *o = NULL; rc = team_put(d->c, vi->code, "auxiliary", in, &o); json_decref(o); }
 			json_decref(in);
 		}
 		static const struct {

@@ -9,7 +9,7 @@
 #include "platform/ctx.h"
 
 struct demo_login {
-	const char *role, *username, *password, *display_name, *scope;
+	const char *role, *username, *password, *display_name, *scope, *position, *phone;
 };
 /* The fixed demo logins, terminated by a NULL role. */
 extern const struct demo_login demo_logins[];

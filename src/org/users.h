@@ -12,9 +12,11 @@
 
 /*
  * A user as JSON (what every function below gives in *out, a new reference
- * the caller owns): id, username, display_name, role, scope_code,
+ * the caller owns): id, username, display_name, role, scope_code, phone
+ * and position (work contact printed on liaison cards; null when unset),
  * must_change_password (bool), disabled (bool), created_at and updated_at
- * in display form. Never the password hash.
+ * in display form. Never the password hash. Create and update accept phone
+ * (mobile or landline) and position (1-64 characters); null clears them.
  *
  * Every function opens its own write transaction when the caller holds none
  * (argon2id hashing is done before it, so the write lock is not held during

@@ -73,7 +73,7 @@ test('a viewer sees no user administration or audit in the menu', { skip: SKIP }
   const { context, page, errors } = await open(browser, { path: '/#/login' });
   await signIn(page, ...DEMO.viewer);
   await page.waitForURL(/#\/home$/);
-  await page.getByRole('heading', { name: /督查员 周建华/ }).waitFor();
+  await page.getByRole('heading', { name: /周建华/ }).waitFor();
   assert.equal(await page.locator('#home-role').textContent(), '只读用户');
   const hrefs = await navHrefs(page);
   assert.ok(!hrefs.includes('#/users'), `menu: ${hrefs}`);
