@@ -659,7 +659,7 @@ static int cmd_help(int argc, char **argv)
 	UNUSED(argv);
 	printf("zhilian (直联): township liaison with the masses\n\nusage: zhilian COMMAND [options]\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-11s %s\n", commands[i].name, commands[i].summary);
 	printf("\nEvery command takes --help. --db FILE (or $ZHILIAN_DB) picks the database.\n");
 	return 0;
 }

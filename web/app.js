@@ -37,6 +37,7 @@ const PAGE_MODULES = [
   './pages/org-departments.js',
   './pages/org-teams.js',
   './pages/org-assignments.js',
+  './pages/households.js',
 ];
 
 export const ROLES = ['admin', 'leader', 'cadre', 'viewer'];
