@@ -18,7 +18,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 PYTEST  := /usr/bin/python3 -m pytest
 
-.PHONY: all deps run test unit api web asan bench clean demo
+.PHONY: all deps run test unit api web asan bench fuzz clean demo
 all: $(B)/zhilian
 
 deps:
@@ -92,6 +92,17 @@ run: deps
 
 bench: deps all
 	bench/http.sh
+	bench/import.sh
+
+# libFuzzer targets for parsers of outside input (clang; FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@ZHILIAN_FUZZ=1 scripts/deps.sh
+	$(MAKE) B=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libzhilian.a
+	@mkdir -p build-fuzz/corpus/csv
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Isrc/platform \
+		$(PKG_CFLAGS) fuzz/csv.c build-fuzz/libzhilian.a $(LDLIBS) -o build-fuzz/fuzz-csv
+	build-fuzz/fuzz-csv -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/csv
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

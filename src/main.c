@@ -41,13 +41,14 @@ static int random_password(char out[24])
 /* ---- subcommands ---- */
 static const char serve_help[] =
 	"usage: zhilian serve [--db FILE] [--listen ADDR:PORT] [--web DIR] [--threads N]\n"
-	"                     [--max-body BYTES] [--sync-full] [--quiet]\n"
+	"                     [--max-body BYTES] [--max-upload BYTES] [--sync-full] [--quiet]\n"
 	"Serves the web pages and the API. Applies pending migrations first.\n"
 	"  --db FILE          database (default $ZHILIAN_DB or zhilian.db)\n"
 	"  --listen ADDR:PORT address to listen on (default $ZHILIAN_LISTEN or 127.0.0.1:8080)\n"
 	"  --web DIR          static pages (default: web/ beside the program's build folder)\n"
 	"  --threads N        worker threads (default: one per core)\n"
 	"  --max-body BYTES   largest request body (default 1048576)\n"
+	"  --max-upload BYTES largest uploaded file, e.g. a household import (default 67108864)\n"
 	"  --sync-full        synchronous=FULL: survive power loss at some cost in speed\n"
 	"  --quiet            log only server errors, not every request\n"
 	"Environment: ZHILIAN_TEST_CLOCK=1 enables POST /api/v1/test/clock (tests only).\n";
@@ -77,7 +78,8 @@ static int cmd_serve(int argc, char **argv)
 {
 	struct opt opts[] = { { "--db", 1, NULL, 0 },      { "--listen", 1, NULL, 0 },
 			      { "--web", 1, NULL, 0 },     { "--threads", 1, NULL, 0 },
-			      { "--max-body", 1, NULL, 0 }, { "--sync-full", 0, NULL, 0 },
+			      { "--max-body", 1, NULL, 0 }, { "--max-upload", 1, NULL, 0 },
+			      { "--sync-full", 0, NULL, 0 },
 			      { "--quiet", 0, NULL, 0 } };
 	struct args a = { "serve", opts, ARRAY_SIZE(opts), { 0 }, 0 };
 	struct server_opts so = { 0 };
@@ -102,6 +104,12 @@ static int cmd_serve(int argc, char **argv)
 		so.threads = (unsigned)n;
 	}
 	so.max_body = 1024 * 1024;
+	so.max_upload = 64 * 1024 * 1024;
+	if ((v = opt_value(&a, "--max-upload"))) {
+		if (parse_int64(v, &n) || n < 1024 || n > 4LL * 1024 * 1024 * 1024)
+			return usage_error("serve", "--max-upload must be a byte count from 1024 to 4294967296, got \"%s\"", v);
+		so.max_upload = (size_t)n;
+	}
 	if ((v = opt_value(&a, "--max-body"))) {
 		if (parse_int64(v, &n) || n < 1024 || n > 1024LL * 1024 * 1024)
 			return usage_error("serve", "--max-body must be a byte count from 1024 to 1073741824, got \"%s\"", v);

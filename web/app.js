@@ -38,6 +38,7 @@ const PAGE_MODULES = [
   './pages/org-teams.js',
   './pages/org-assignments.js',
   './pages/households.js',
+  './pages/import.js',
 ];
 
 export const ROLES = ['admin', 'leader', 'cadre', 'viewer'];

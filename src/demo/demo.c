@@ -61,9 +61,12 @@ static const struct {
 	{ "留守儿童", 50 }, { "残疾人", 50 },   { "退役军人", 30 }, { "独居老人", 40 }, { "重病患者", 20 },
 };
 
+#define DEMO_ID_SLOTS 32768 /* > 3 x the demo's members: open addressing stays short */
+
 struct demo {
 	struct ctx *c;
 	struct rng rng;
+	uint64_t ids[DEMO_ID_SLOTS]; /* hashes of the ID numbers given out: each once */
 	int64_t leaders[6];
 	int64_t cadres[ARRAY_SIZE(villages)][5];
 	int ncadres[ARRAY_SIZE(villages)];
@@ -267,13 +270,32 @@ static int add_teams(struct demo *d)
 	return rc;
 }
 
+/* 1 if this ID number is new (and now taken), 0 if it was given out already. */
+static int id_take(struct demo *d, const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h |= 1; /* 0 marks a free slot */
+	for (size_t i = h % DEMO_ID_SLOTS;; i = (i + 1) % DEMO_ID_SLOTS) {
+		if (d->ids[i] == h)
+			return 0;
+		if (!d->ids[i]) {
+			d->ids[i] = h;
+			return 1;
+		}
+	}
+}
+
 static json_t *make_member(struct demo *d, const char *name, const char *relation, int year, char sex,
 			   int with_phone)
 {
 	char id[19], phone[12], birth[40];
 	int m = 1 + (int)rng_below(&d->rng, 12), day = 1 + (int)rng_below(&d->rng, 28);
 	json_t *o;
-	gen_id_number(&d->rng, DEMO_AREA, year, m, day, sex, id);
+	do
+		gen_id_number(&d->rng, DEMO_AREA, year, m, day, sex, id);
+	while (!id_take(d, id));
 	snprintf(birth, sizeof(birth), "%04d-%02d-%02d", year, m, day);
 	o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", name, "relation", relation, "id_number", id, "sex",
 		      sex == 'M' ? "M" : "F", "birth_date", birth);
@@ -356,23 +378,23 @@ static int add_households(struct demo *d)
 
 int demo_build(struct ctx *c)
 {
-	struct demo d;
+	struct demo *d = xcalloc(1, sizeof(*d));
 	int64_t admin = 0, leader = 0, cadre = 0;
 	int rc;
-	memset(&d, 0, sizeof(d));
-	d.c = c;
-	rng_seed(&d.rng, DEMO_SEED);
-	rc = add_regions(&d);
+	d->c = c;
+	rng_seed(&d->rng, DEMO_SEED);
+	rc = add_regions(d);
 	if (!rc)
-		rc = add_login_users(&d, &admin, &leader, &cadre);
+		rc = add_login_users(d, &admin, &leader, &cadre);
 	if (!rc)
-		rc = add_people(&d, leader, cadre);
+		rc = add_people(d, leader, cadre);
 	if (!rc)
-		rc = add_departments(&d, leader);
+		rc = add_departments(d, leader);
 	if (!rc)
-		rc = add_teams(&d);
+		rc = add_teams(d);
 	if (!rc)
-		rc = add_households(&d);
+		rc = add_households(d);
+	free(d);
 	if (!rc)
 		rc = db_run(c->db, "UPDATE notification SET read_at = created_at", "");
 	return rc;

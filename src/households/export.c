@@ -3,7 +3,6 @@
  * (UTF-8 with BOM, or GB18030) or XLSX (libxlsxwriter); ID and phone numbers
  * masked unless revealed; every export audited. Also its route and CLI.
  */
-#include <iconv.h>
 #include <xlsxwriter.h>
 
 #include "households/pii.h"
@@ -233,15 +232,70 @@ struct xstats {
 	size_t households, rows;
 };
 
+/* The rows of one household (sh's current row): its current members from
+ * sm, the head first, advancing *rm; a household left without a member gets
+ * one row for its head, by name. */
+static int household_rows(struct db_stmt *sh, struct db_stmt *sm, int *rm, const char *tags, int reveal,
+			  int en, struct sink *k, struct xstats *xs)
+{
+	int64_t hid = db_col_int(sh, 0);
+	for (int first = 1;; first = 0) {
+		int member = *rm == 1 && db_col_int(sm, 0) == hid, rc = 0;
+		char *plain[3] = { NULL, NULL, NULL };
+		struct xrow r;
+		if (!member && !first)
+			return 0;
+		memset(&r, 0, sizeof(r));
+		r.v[TC_CODE] = db_col_text(sh, 1);
+		r.v[TC_VILLAGE] = db_col_text(sh, 2);
+		if (strcmp(db_col_text(sh, 3), db_col_text(sh, 2)) != 0)
+			r.v[TC_GROUP] = db_col_text(sh, 3);
+		if (member) {
+			r.v[TC_NAME] = db_col_text(sm, 1);
+			r.v[TC_RELATION] = db_col_text(sm, 2);
+			rc = pii_value(sm, 3, 4, reveal, &r.v[TC_ID], &plain[0]);
+			if (!rc)
+				rc = pii_value(sm, 5, 6, reveal, &r.v[TC_PHONE], &plain[1]);
+			r.v[TC_SEX] = sex_text(db_col_text(sm, 7), en);
+			r.v[TC_BIRTH] = db_col_text(sm, 8);
+			r.v[TC_OCCUPATION] = db_col_text(sm, 9);
+			r.v[TC_REMARKS] = db_col_text(sm, 10);
+		} else {
+			r.v[TC_NAME] = db_col_text(sh, 10);
+			r.v[TC_RELATION] = "户主";
+		}
+		if (first) { /* the head's row carries the household's fields */
+			r.v[TC_ADDRESS] = db_col_text(sh, 4);
+			r.v[TC_NOTES] = db_col_text(sh, 7);
+			r.v[TC_TAGS] = tags;
+			if (!db_col_isnull(sh, 5) && !db_col_isnull(sh, 6)) {
+				r.is_num[TC_LNG] = r.is_num[TC_LAT] = 1;
+				r.num[TC_LNG] = db_col_double(sh, 5);
+				r.num[TC_LAT] = db_col_double(sh, 6);
+			}
+			if (!r.v[TC_PHONE] && !rc)
+				rc = pii_value(sh, 8, 9, reveal, &r.v[TC_PHONE], &plain[2]);
+		}
+		if (!rc)
+			rc = sink_row(k, &r);
+		xs->rows++;
+		for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+			free(plain[i]);
+		if (rc || !member)
+			return rc;
+		*rm = db_step(sm);
+	}
+}
+
 /* The three streams are ordered by household code and joined here. */
 static int export_rows(struct ctx *c, struct xq *q, int reveal, struct sink *k, struct xstats *xs)
 {
 	struct db_stmt *sh = NULL, *sm = NULL, *stg = NULL;
 	struct buf tags = BUF_INIT;
-	int rm = 0, rt = 0, rc, en = c->lang == LANG_EN;
+	int rm = 0, rt = 0, rc;
 
 	rc = xq_prepare(q, c, "SELECT h.id, h.code, h.village_code, h.region_code, h.address, h.lng, h.lat, "
-			      "h.notes, h.phone_mask, h.phone_enc", "", "", &sh);
+			      "h.notes, h.phone_mask, h.phone_enc, h.head_name", "", "", &sh);
 	if (!rc)
 		rc = xq_prepare(q, c, "SELECT m.household_id, m.name, m.relation, m.id_number_mask, "
 				      "m.id_number_enc, m.phone_mask, m.phone_enc, m.sex, m.birth_date, "
@@ -258,49 +312,12 @@ static int export_rows(struct ctx *c, struct xq *q, int reveal, struct sink *k, 
 	rt = db_step(stg);
 	while ((rc = db_step(sh)) == 1 && rm >= 0 && rt >= 0) {
 		int64_t hid = db_col_int(sh, 0);
-		int first = 1;
 		buf_reset(&tags);
 		for (; rt == 1 && db_col_int(stg, 0) == hid; rt = db_step(stg))
 			buf_addf(&tags, "%s%s", tags.len ? "、" : "", db_col_text(stg, 1));
 		xs->households++;
-		for (; rm == 1 && db_col_int(sm, 0) == hid; rm = db_step(sm), first = 0) {
-			struct xrow r;
-			char *id_plain = NULL, *phone_plain = NULL, *hphone_plain = NULL;
-			memset(&r, 0, sizeof(r));
-			r.v[TC_CODE] = db_col_text(sh, 1);
-			r.v[TC_VILLAGE] = db_col_text(sh, 2);
-			if (strcmp(db_col_text(sh, 3), db_col_text(sh, 2)) != 0)
-				r.v[TC_GROUP] = db_col_text(sh, 3);
-			r.v[TC_NAME] = db_col_text(sm, 1);
-			r.v[TC_RELATION] = db_col_text(sm, 2);
-			rc = pii_value(sm, 3, 4, reveal, &r.v[TC_ID], &id_plain);
-			if (!rc)
-				rc = pii_value(sm, 5, 6, reveal, &r.v[TC_PHONE], &phone_plain);
-			r.v[TC_SEX] = sex_text(db_col_text(sm, 7), en);
-			r.v[TC_BIRTH] = db_col_text(sm, 8);
-			r.v[TC_OCCUPATION] = db_col_text(sm, 9);
-			r.v[TC_REMARKS] = db_col_text(sm, 10);
-			if (first) { /* the head's row carries the household's fields */
-				r.v[TC_ADDRESS] = db_col_text(sh, 4);
-				r.v[TC_NOTES] = db_col_text(sh, 7);
-				r.v[TC_TAGS] = tags.data;
-				if (!db_col_isnull(sh, 5) && !db_col_isnull(sh, 6)) {
-					r.is_num[TC_LNG] = r.is_num[TC_LAT] = 1;
-					r.num[TC_LNG] = db_col_double(sh, 5);
-					r.num[TC_LAT] = db_col_double(sh, 6);
-				}
-				if (!r.v[TC_PHONE] && !rc)
-					rc = pii_value(sh, 8, 9, reveal, &r.v[TC_PHONE], &hphone_plain);
-			}
-			if (!rc)
-				rc = sink_row(k, &r);
-			xs->rows++;
-			free(id_plain);
-			free(phone_plain);
-			free(hphone_plain);
-			if (rc)
-				goto out;
-		}
+		if ((rc = household_rows(sh, sm, &rm, tags.data, reveal, c->lang == LANG_EN, k, xs)))
+			goto out;
 	}
 	if (rc == 0 && (rm < 0 || rt < 0))
 		rc = rm < 0 ? rm : rt;
@@ -330,32 +347,6 @@ static int check_opts(struct ctx *c, const struct export_opts *o, int *xlsx, int
 		return ZL_E_VALIDATION;
 	if (o->reveal && !perm_allows(c->actor.role, "household.reveal"))
 		return ZL_E_FORBIDDEN;
-	return 0;
-}
-
-/* UTF-8 to GB18030 (GBK for everything GBK has). */
-static int to_gb18030(const struct buf *in, struct buf *out)
-{
-	iconv_t cd = iconv_open("GB18030", "UTF-8");
-	char *ip = in->data;
-	size_t ileft = in->len;
-	if (cd == (iconv_t)-1)
-		return ZL_E_INTERNAL;
-	buf_grow(out, in->len + 16);
-	while (ileft) {
-		char *op = out->data + out->len;
-		size_t oleft = out->alloc - out->len - 1;
-		size_t r = iconv(cd, &ip, &ileft, &op, &oleft);
-		out->len = (size_t)(op - out->data);
-		out->data[out->len] = '\0';
-		if (r == (size_t)-1 && errno == E2BIG) {
-			buf_grow(out, ileft + 16);
-		} else if (r == (size_t)-1) {
-			iconv_close(cd);
-			return ZL_E_INTERNAL;
-		}
-	}
-	iconv_close(cd);
 	return 0;
 }
 
@@ -410,14 +401,14 @@ int household_export(struct ctx *c, const struct export_opts *o, struct buf *out
 		close(fd);
 		have_tmp = 1;
 	}
-	if ((rc = sink_open(&k, xlsx, path, &csv)))
-		goto out;
-	if (!xlsx && !gbk)
-		buf_adds(&csv, "\xEF\xBB\xBF");
 	memset(&head, 0, sizeof(head));
 	for (int col = 0; col < TC_N; col++)
 		head.v[col] = c->lang == LANG_EN ? transfer_columns[col].key : transfer_columns[col].zh;
-	rc = sink_row(&k, &head);
+	if (!xlsx && !gbk)
+		buf_adds(&csv, "\xEF\xBB\xBF");
+	rc = sink_open(&k, xlsx, path, &csv); /* on failure k.wb is NULL or to be closed below */
+	if (!rc)
+		rc = sink_row(&k, &head);
 	if (!rc)
 		rc = export_rows(c, &q, o->reveal, &k, &xs);
 	if (rc == ZL_E_VALIDATION)
@@ -431,7 +422,12 @@ int household_export(struct ctx *c, const struct export_opts *o, struct buf *out
 		if (!rc)
 			rc = file_slurp(path, out);
 	} else if (!rc) {
-		rc = gbk ? to_gb18030(&csv, out) : (buf_add(out, csv.data, csv.len), 0);
+		if (gbk)
+			rc = transfer_iconv("GB18030", "UTF-8", csv.data, csv.len, out, NULL);
+		else
+			buf_add(out, csv.data, csv.len);
+		if (rc > 0) /* UTF-8 that GB18030 cannot hold: there is none */
+			rc = ZL_E_INTERNAL;
 	}
 	if (!rc)
 		rc = export_audit(c, o, xlsx, gbk, &xs);

@@ -98,18 +98,19 @@ static int csv_fail(struct csv_error *err, int code, size_t row, const char *zh,
 	return code;
 }
 
-static int gb18030_to_utf8(const char *data, size_t len, struct buf *out, struct csv_error *err)
+int transfer_iconv(const char *to, const char *from, const char *in, size_t len, struct buf *out,
+		   size_t *bad_at)
 {
-	iconv_t cd = iconv_open("UTF-8", "GB18030");
-	char *in = (char *)(uintptr_t)data;
+	iconv_t cd = iconv_open(to, from);
+	char *ip = (char *)(uintptr_t)in;
 	size_t inleft = len;
 	if (cd == (iconv_t)-1)
-		return csv_fail(err, ZL_E_INTERNAL, 0, "系统缺少 GB18030 编码转换", "gb18030 conversion is not available");
+		return ZL_E_INTERNAL;
 	buf_grow(out, len + len / 2 + 16);
 	while (inleft) {
 		char *op = out->data + out->len;
 		size_t oleft = out->alloc - out->len - 1;
-		size_t r = iconv(cd, &in, &inleft, &op, &oleft);
+		size_t r = iconv(cd, &ip, &inleft, &op, &oleft);
 		out->len = (size_t)(op - out->data);
 		out->data[out->len] = '\0';
 		if (r != (size_t)-1)
@@ -119,19 +120,35 @@ static int gb18030_to_utf8(const char *data, size_t len, struct buf *out, struct
 			continue;
 		}
 		iconv_close(cd);
-		return csv_fail(err, ZL_E_IMPORT_ENCODING, line_of(data, (size_t)(in - data)),
-				"文件中有既不是 UTF-8 也不是 GBK/GB18030 的字节，请另存为 UTF-8 或 GBK 编码的 CSV",
-				"the file has bytes that are neither utf-8 nor gbk/gb18030; save it as csv in utf-8 or gbk");
+		if (bad_at)
+			*bad_at = (size_t)(ip - in);
+		return 1;
 	}
 	iconv_close(cd);
 	return 0;
 }
 
-int csv_decode(const char *data, size_t len, struct buf *out, enum csv_encoding *enc, int *bom,
-	       struct csv_error *err)
+static int gb18030_to_utf8(const char *data, size_t len, struct buf *out, struct csv_error *err)
+{
+	size_t bad = 0;
+	int rc = transfer_iconv("UTF-8", "GB18030", data, len, out, &bad);
+	if (rc == ZL_E_INTERNAL)
+		return csv_fail(err, rc, 0, "系统缺少 GB18030 编码转换", "gb18030 conversion is not available");
+	if (rc)
+		return csv_fail(err, ZL_E_IMPORT_ENCODING, line_of(data, bad),
+				"文件中有既不是 UTF-8 也不是 GBK/GB18030 的字节，请另存为 UTF-8 或 GBK 编码的 CSV",
+				"the file has bytes that are neither utf-8 nor gbk/gb18030; save it as csv in utf-8 or gbk");
+	return 0;
+}
+
+/* csv_decode() without a copy of a file that is UTF-8 already: *text and
+ * *text_len point into data then, into out after a conversion. */
+static int decode_view(const char *data, size_t len, struct buf *out, const char **text, size_t *text_len,
+		       enum csv_encoding *enc, int *bom, struct csv_error *err)
 {
 	const unsigned char *u = (const unsigned char *)data;
 	size_t ok;
+	int rc;
 	*enc = CSV_ENC_UTF8;
 	*bom = 0;
 	err->row = 0;
@@ -152,16 +169,32 @@ int csv_decode(const char *data, size_t len, struct buf *out, enum csv_encoding 
 		len -= 3;
 	}
 	ok = utf8_valid_upto(u, len);
-	if (ok == len) {
-		buf_add(out, data, len);
+	*text = data;
+	*text_len = len;
+	if (ok == len)
 		return 0;
-	}
 	if (*bom)
 		return csv_fail(err, ZL_E_IMPORT_ENCODING, line_of(data, ok),
 				"文件以 UTF-8 标记开头，但含有不是 UTF-8 的字节",
 				"the file starts with a utf-8 byte order mark but has bytes that are not utf-8");
 	*enc = CSV_ENC_GB18030;
-	return gb18030_to_utf8(data, len, out, err);
+	ok = out->len;
+	if ((rc = gb18030_to_utf8(data, len, out, err)))
+		return rc;
+	*text = out->data + ok;
+	*text_len = out->len - ok;
+	return 0;
+}
+
+int csv_decode(const char *data, size_t len, struct buf *out, enum csv_encoding *enc, int *bom,
+	       struct csv_error *err)
+{
+	const char *text;
+	size_t n;
+	int rc = decode_view(data, len, out, &text, &n, enc, bom, err);
+	if (!rc && *enc == CSV_ENC_UTF8)
+		buf_add(out, text, n);
+	return rc;
 }
 
 static void csv_push_field(struct csv_table *t, size_t off)
@@ -222,11 +255,9 @@ int csv_parse(const char *data, size_t len, struct csv_table *t, struct csv_erro
 	int rc;
 
 	*t = (struct csv_table)CSV_TABLE_INIT;
-	rc = csv_decode(data, len, &u, &t->encoding, &t->bom, err);
+	rc = decode_view(data, len, &u, &s, &n, &t->encoding, &t->bom, err);
 	if (rc)
 		goto out;
-	s = u.data;
-	n = u.len;
 	buf_grow(&text, n + n / 8 + 16);
 	while (p < n) {
 		csv_push_row(t);
@@ -673,6 +704,19 @@ static int valid_ymd(int y, int m, int d)
 	return cy == y && cm == m && cd == d;
 }
 
+/* Skips a date separator: - / . or the Chinese word; -1 if there is none. */
+static int date_sep(const char **p, const char *word)
+{
+	if (**p == '-' || **p == '/' || **p == '.') {
+		(*p)++;
+		return 0;
+	}
+	if (strncmp(*p, word, strlen(word)) != 0)
+		return -1;
+	*p += strlen(word);
+	return 0;
+}
+
 /* Accepts 1980-03-05, 1980/3/5, 1980.3.5, 19800305 and 1980年3月5日; writes
  * YYYY-MM-DD. 0, -1 (not a date) or -2 (in the future). */
 static int date_parse_loose(const char *v, int64_t today, char out[11])
@@ -684,26 +728,11 @@ static int date_parse_loose(const char *v, int64_t today, char out[11])
 		m = (v[4] - '0') * 10 + (v[5] - '0');
 		d = (v[6] - '0') * 10 + (v[7] - '0');
 	} else {
-		if (digits(&p, 4, &y) != 4)
+		if (digits(&p, 4, &y) != 4 || date_sep(&p, "年") || digits(&p, 2, &m) < 1 ||
+		    date_sep(&p, "月") || digits(&p, 2, &d) < 1)
 			return -1;
-		if (*p == '-' || *p == '/' || *p == '.')
-			p++;
-		else if (strncmp(p, "年", 3) == 0)
-			p += 3;
-		else
-			return -1;
-		if (digits(&p, 2, &m) < 1)
-			return -1;
-		if (*p == '-' || *p == '/' || *p == '.')
-			p++;
-		else if (strncmp(p, "月", 3) == 0)
-			p += 3;
-		else
-			return -1;
-		if (digits(&p, 2, &d) < 1)
-			return -1;
-		if (strncmp(p, "日", 3) == 0)
-			p += 3;
+		if (strncmp(p, "日", strlen("日")) == 0)
+			p += strlen("日");
 		if (*p)
 			return -1;
 	}
@@ -848,7 +877,6 @@ static void check_coords(struct imp *im, struct irow *r)
 		const char *zh, *en;
 	} c[] = { { TC_LNG, 180, "经度", "lng" }, { TC_LAT, 90, "纬度", "lat" } };
 	double *out[2] = { &r->lng, &r->lat };
-	int ok = 0;
 	for (size_t i = 0; i < 2; i++) {
 		const char *v = r->v[c[i].col];
 		if (!v)
@@ -859,14 +887,11 @@ static void check_coords(struct imp *im, struct irow *r)
 					  i ? "21.936" : "110.655"),
 				xasprintf("'%s' must be a number of degrees from %g to %g", c[i].en, -c[i].lim,
 					  c[i].lim));
-			continue;
 		}
-		ok++;
 	}
 	if (!r->v[TC_LNG] != !r->v[TC_LAT])
 		row_err(im, r, r->v[TC_LNG] ? TC_LAT : TC_LNG, "coords", xstrdup("经度和纬度要么都填，要么都不填"),
 			xstrdup("give both 'lng' and 'lat' or neither"));
-	UNUSED(ok);
 }
 
 /* The checks that need only the row itself. */
@@ -1110,9 +1135,7 @@ static int rows_read(struct imp *im)
 			continue;
 		}
 		for (size_t j = 0; j < n; j++) {
-			char *v = im->t.text + im->t.field[im->t.row[i] + j];
-			while (*v == ' ' || *v == '\t') /* trimmed above; skip to the start */
-				v++;
+			char *v = trim(im->t.text + im->t.field[im->t.row[i] + j]); /* again: the start */
 			if (!*v)
 				continue;
 			if (im->filecol_of[j] < 0) {
@@ -1861,7 +1884,7 @@ fail:
 }
 
 static const struct route route_list[] = {
-	{ "POST", "/api/v1/households/import", h_import, "household.import", ROUTE_OWN_TX | ROUTE_RAW },
+	{ "POST", "/api/v1/households/import", h_import, "household.import", ROUTE_OWN_TX | ROUTE_RAW | ROUTE_LARGE_BODY },
 	{ "GET", "/api/v1/households/export", household_export_handler, "household.export", ROUTE_OWN_TX },
 	{ "GET", "/api/v1/jobs", h_job_list, NULL, 0 },
 	{ "GET", "/api/v1/jobs/{id}", h_job_get, NULL, 0 },

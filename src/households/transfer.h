@@ -63,6 +63,11 @@ int csv_decode(const char *data, size_t len, struct buf *out, enum csv_encoding 
  * closing quote, a NUL byte, too many fields or too long a field) with err.
  */
 int csv_parse(const char *data, size_t len, struct csv_table *t, struct csv_error *err);
+/* Converts len bytes between encodings with iconv ("UTF-8", "GB18030"),
+ * appending to out. 0; 1 at a byte that cannot be converted (*bad_at, if
+ * not NULL, gets its offset); ZL_E_INTERNAL if iconv lacks an encoding. */
+int transfer_iconv(const char *to, const char *from, const char *in, size_t len, struct buf *out,
+		   size_t *bad_at);
 size_t csv_row_len(const struct csv_table *t, size_t row);
 const char *csv_field(const struct csv_table *t, size_t row, size_t col);
 void csv_table_release(struct csv_table *t);

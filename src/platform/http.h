@@ -25,9 +25,11 @@ enum route_flags {
 	                        * also while a password change is pending */
 	ROUTE_OWN_TX = 1 << 2, /* the handler manages its own transactions */
 	ROUTE_RAW = 1 << 3,    /* body is not JSON (forms, files) */
-	ROUTE_NO_IDEM = 1 << 4 /* Idempotency-Key is ignored: the answer carries a
-	                        * secret (a session, a token) that must never be
-	                        * stored for a replay */
+	ROUTE_NO_IDEM = 1 << 4, /* Idempotency-Key is ignored: the answer carries a
+	                         * secret (a session, a token) that must never be
+	                         * stored for a replay */
+	ROUTE_LARGE_BODY = 1 << 5 /* an upload (a file to import): the body may be
+	                           * up to max_upload instead of max_body */
 };
 
 struct route {
@@ -76,6 +78,7 @@ struct req {
 	const char *path;
 	const struct route *route;
 	struct route_match match;
+	int match_rc;     /* router_match's answer: 0, ZL_E_NOT_FOUND, ZL_E_METHOD */
 	const char *body; /* NUL-terminated, may be "" */
 	size_t body_len;
 	json_t *json;     /* parsed body, owned by the request */
@@ -146,6 +149,7 @@ struct server_opts {
 	const char *web_dir;     /* static files */
 	unsigned threads;        /* 0 = one per core */
 	size_t max_body;         /* default 1 MiB */
+	size_t max_upload;       /* ROUTE_LARGE_BODY routes; default 64 MiB */
 	size_t max_header;       /* default 16 KiB */
 	unsigned max_conns;      /* default 1024 */
 	unsigned conn_timeout_s; /* default 30 */

@@ -159,6 +159,7 @@ struct conn_state {
 	struct resp resp;
 	struct buf body;
 	int too_large;
+	size_t limit; /* largest body this route takes */
 	int64_t started;
 };
 
@@ -434,7 +435,7 @@ static int dispatch(struct req *r, struct resp *w)
 	char csrf[AUTH_CSRF_MAX + 1] = "";
 	int rc, arc;
 
-	rc = router_match(srv.router, r->method, r->path, &r->match);
+	rc = r->match_rc; /* matched when the request arrived, to size its body limit */
 	if (rc == ZL_E_METHOD) {
 		resp_header(w, "Allow", r->match.allow);
 		return rc;
@@ -634,14 +635,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
 		client_addr(conn, addr, sizeof(addr));
 		s->req.ctx.addr = req_strdup(&s->req, addr);
+		s->req.match_rc = router_match(srv.router, method, url, &s->req.match);
+		s->limit = s->req.match_rc == 0 && (s->req.match.route->flags & ROUTE_LARGE_BODY)
+				   ? srv.o->max_upload
+				   : srv.o->max_body;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > srv.o->max_body)
+		if (cl && strtoull(cl, NULL, 10) > s->limit)
 			s->too_large = 1;
 		*con_cls = s;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!s->too_large && s->body.len + *upload_size <= srv.o->max_body)
+		if (!s->too_large && s->body.len + *upload_size <= s->limit)
 			buf_add(&s->body, upload_data, *upload_size);
 		else
 			s->too_large = 1;

@@ -185,7 +185,9 @@ class Client(requests.Session):
 class Server:
     """One zhilian process on a temporary database."""
 
-    def __init__(self, name="srv", test_clock=True, dirpath=None, demo=True, threads=None):
+    def __init__(self, name="srv", test_clock=True, dirpath=None, demo=True, threads=None,
+                 extra_args=None):
+        self.extra_args = list(extra_args or [])
         self.dir = dirpath or tempfile.mkdtemp(prefix="zhilian-%s-" % name)
         self.db = os.path.join(self.dir, "z.db")
         self.test_clock = test_clock
@@ -224,6 +226,7 @@ class Server:
         args = [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.port, "--quiet"]
         if self.threads:
             args += ["--threads", str(self.threads)]
+        args += self.extra_args
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                                          env=env, cwd=REPO)

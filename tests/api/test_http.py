@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import TOWN, problem, unique
+from conftest import TOWN, problem, start_server, unique
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 MIB = 1024 * 1024
@@ -245,6 +245,24 @@ def test_body_over_1mib_413(server, admin_token):
     problem(r, 413, "request.too_large")
     # the server is still fine afterwards
     assert server.client().get("/healthz").status_code == 200
+
+
+def test_uploads_may_exceed_1mib_but_have_their_own_limit(request):
+    """A file import is an upload: it may be larger than 1 MiB (up to
+    --max-upload), while the JSON routes keep their 1 MiB limit."""
+    s = start_server(request, name="upload", extra_args=["--max-upload", str(3 * MIB)])
+    admin = s.token_client("admin")
+    csv = ("姓名,身份证号\n" + "张三,440881199001011234\n" * (2 * MIB // 30)).encode("utf-8")
+    assert MIB < len(csv) < 3 * MIB
+    r = admin.post("/api/v1/households/import", params={"dry_run": 1}, data=csv,
+                   headers={"Content-Type": "text/csv"})
+    assert r.status_code != 413, r.text
+    assert r.status_code == 422, r.text  # read, then refused for its missing columns
+    r = admin.post("/api/v1/households/import", params={"dry_run": 1}, data=csv + csv,
+                   headers={"Content-Type": "text/csv"})
+    problem(r, 413, "request.too_large")
+    r = admin.post("/api/v1/users", data=csv, headers={"Content-Type": "application/json"})
+    problem(r, 413, "request.too_large")
 
 
 def test_body_of_exactly_1mib_is_accepted(server, admin_token):

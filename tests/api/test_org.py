@@ -219,8 +219,11 @@ def county_server(request):
 
 
 def test_import_regions_cli(county_server):
-    s = county_server
-    tmp = tempfile.mkdtemp(prefix="zl-regions-")
+    with tempfile.TemporaryDirectory(prefix="zl-regions-") as tmp:
+        import_regions_checks(county_server, tmp)
+
+
+def import_regions_checks(s, tmp):
     good = write(tmp, "good.csv", GOOD_CSV)
     bad = write(tmp, "bad.csv", BAD_CSV)
     before = region_codes(s)
@@ -260,7 +263,7 @@ def test_import_regions_cli(county_server):
 def test_move_keeps_scoped_user_seeing_records(county_server):
     s = county_server
     if "440881105000" not in region_codes(s):
-        test_import_regions_cli(s)
+        test_import_regions_cli(s)  # when run on its own
     admin = s.session("admin")
     # a county administrator, made by the CLI (the town admin cannot see the county)
     boss = unique("boss")

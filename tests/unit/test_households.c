@@ -750,7 +750,9 @@ static void timeline_merge(void **state)
 	verr_release(&c.errs);
 	assert_int_equal(household_member_remove(&c, hid, mid, "外出务工迁出", &out), 0);
 	json_decref(out);
-	assert_int_equal(household_member_update(&c, hid, mid, json_object(), &out), ZL_E_MEMBER_REMOVED);
+	in = json_object();
+	assert_int_equal(household_member_update(&c, hid, mid, in, &out), ZL_E_MEMBER_REMOVED);
+	json_decref(in);
 	assert_int_equal(db_commit(db), 0);
 	household_timeline_register(&fake);
 

@@ -13,15 +13,6 @@
 #include "org/regions.h"
 #include "platform/clock.h"
 
-/* cli.h's cli_print_error() has the name of a cmocka function, so linking
- * cli.o (regions.c's CLI needs it) makes cmocka call ours and crash when it
- * prints its summary. Compiling cli.c here under another name keeps cli.o
- * out of this binary. */
-#undef print_error
-#define print_error cli_print_error
-#include "platform/cli.c"
-#undef print_error
-
 #define TOWN "440881104000"
 #define VA "440881104201"
 #define VB "440881104202"
