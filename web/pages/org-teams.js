@@ -112,7 +112,7 @@ registerPage({
     const canWrite = me.role === 'admin' || me.role === 'leader';
     const list = await villages(ctx.signal);
     let village = ctx.query.get('village') || '';
-    if (!village && list.length === 1) village = list[0].code;
+    if (!village && list.length) village = list[0].code; // the first village, rather than an empty page
     const pick = field({ name: 'village', label: tr('teams.village'), value: village,
       options: [{ value: '', label: tr('teams.choose_village') }, ...list.map((v) => ({ value: v.code, label: `${v.name} ${v.code}` }))] });
     pick.input.addEventListener('change', () => navigate(pick.input.value ? `${ROUTE}?village=${encodeURIComponent(pick.input.value)}` : ROUTE));
