@@ -790,8 +790,10 @@ static int code_generate(struct ctx *c, const char *village, char out[CODE_MAX +
 	if (rc == 1 && last)
 		parse_int64(last + strlen(village), &serial);
 	free(last);
+	if (serial < 0 || serial > SERIAL_MAX)
+		serial = 0;
 	for (serial++; serial <= SERIAL_MAX; serial++) {
-		snprintf(out, CODE_MAX + 1, "%s%04" PRId64, village, serial);
+		snprintf(out, CODE_MAX + 1, "%.20s%04d", village, (int)(serial % 10000));
 		rc = db_get_int(c->db, &one, "SELECT 1 FROM household WHERE code = ?", "t", out);
 		if (rc <= 0)
 			return rc;
