@@ -75,9 +75,8 @@ test: deps
 	$(MAKE) api
 	$(MAKE) web
 
-# Library-internal leaks (cairo, fontconfig) are listed in tests/lsan.supp;
-# full stacks are needed for those names to match.
-ASAN_ENV := ASAN_OPTIONS=fast_unwind_on_malloc=0:detect_leaks=1 \
+# Library-internal leaks (cairo, fontconfig) are listed in tests/lsan.supp.
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 asan: deps
@@ -93,6 +92,7 @@ run: deps
 bench: deps all
 	bench/http.sh
 	bench/import.sh
+	bench/contacts.sh
 
 # libFuzzer targets for parsers of outside input (clang; FUZZ_SECONDS each).
 FUZZ_SECONDS ?= 60

@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "appeals/appeals.h"
+#include "contacts/contacts.h"
 #include "demo/demo.h"
 #include "households/cards.h"
 #include "households/households.h"
@@ -26,7 +28,8 @@
 static const struct route_table *const route_tables[] = {
 	&server_routes, &auth_routes, &audit_routes, &user_routes,
 	&region_routes, &department_routes, &team_routes, &assignment_routes, &notify_routes,
-	&card_routes, &transfer_routes, &household_routes,
+	&card_routes, &transfer_routes, &household_routes, &contact_routes,
+	&appeal_routes,
 };
 
 static int random_password(char out[24])

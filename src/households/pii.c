@@ -46,6 +46,8 @@ static const struct pii_column {
 	{ "household", "phone_enc", "phone_hash" },
 	{ "household_member", "id_number_enc", "id_number_hash" },
 	{ "household_member", "phone_enc", "phone_hash" },
+	{ "appeal", "submitter_name_enc", "submitter_name_hash" },
+	{ "appeal", "submitter_phone_enc", "submitter_phone_hash" },
 };
 
 static void msg_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

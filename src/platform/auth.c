@@ -197,6 +197,15 @@ static const struct perm_row {
 	{ "household.import", R_STAFF },
 	{ "household.export", R_STAFF },
 	{ "tag.write", R_ADMIN },
+	{ "appeal.read", R_ALL },
+	{ "appeal.write", R_STAFF },
+	{ "appeal.supervise", R_LEAD },
+	{ "category.read", R_ALL },
+	{ "category.write", R_ADMIN },
+	{ "calendar.read", R_ALL },
+	{ "calendar.write", R_ADMIN },
+	{ "contact.read", R_ALL },
+	{ "contact.write", R_STAFF },
 };
 
 static int perm_is_read(const char *perm)

@@ -59,6 +59,13 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_HANDOVER_SAME, 422, "handover.same_user", "交接双方不能是同一人", "cannot hand over to the same person" },
 	{ ZL_E_HANDOVER_NOT_HELD, 422, "handover.not_held", "所列事项不在交出干部的现行职责中", "a listed item is not a current responsibility of the cadre handing over" },
 
+	{ ZL_E_CONTACT_UUID_CONFLICT, 409, "contact.uuid_conflict", "该编号（UUID）的联系记录已存在且内容不同", "a contact with this uuid exists with different content" },
+	{ ZL_E_CONTACT_EDIT_CLOSED, 409, "contact.edit_window_closed", "联系记录创建已超过 24 小时，不能直接修改，请提交更正并说明理由", "the 24-hour edit window has closed; submit an amendment with a reason" },
+	{ ZL_E_CONTACT_NOT_AUTHOR, 403, "contact.not_author", "只有记录人本人可以修改这条联系记录", "only the author may change this contact" },
+	{ ZL_E_CONTACT_PHOTO_TOO_LARGE, 413, "contact.photo_too_large", "照片不能超过 5 MB", "a photo must be at most 5 mb" },
+	{ ZL_E_CONTACT_PHOTO_TYPE, 415, "contact.photo_type", "照片须为 JPEG 或 PNG 格式（Content-Type: image/jpeg 或 image/png）", "a photo must be sent as image/jpeg or image/png" },
+	{ ZL_E_CONTACT_PHOTO_INVALID, 422, "contact.photo_invalid", "文件内容不是完整的 JPEG 或 PNG 图片", "the file is not a whole jpeg or png image" },
+
 	{ ZL_E_CARD_NOT_VILLAGE, 422, "card.not_village", "该代码不是村级区划，请给出村的代码", "the code is not a village's; give a village code" },
 	{ ZL_E_CARD_EMPTY, 422, "card.no_households", "该村没有在册农户，无卡可打印", "the village has no active household to print a card for" },
 	{ ZL_E_CARD_RENDER, 500, "card.render", "生成连心卡 PDF 失败", "could not draw the liaison cards" },
@@ -74,6 +81,13 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_MEMBER_REMOVED, 409, "household.member_removed", "该成员已移出本户，不能再修改", "the member has been removed from the household and cannot be changed" },
 	{ ZL_E_PII_KEY, 500, "pii.key_unavailable", "个人信息密钥未加载，无法处理身份证号和电话", "the personal data key is not loaded" },
 	{ ZL_E_PII_KEY_MISMATCH, 500, "pii.key_mismatch", "密钥文件与数据库中的个人信息不匹配", "the key file does not open the personal data in this database" },
+
+	{ ZL_E_APPEAL_ILLEGAL, 409, "appeal.illegal_transition", "诉求当前状态下不能执行该操作", "the action is not allowed in the appeal's current state" },
+	{ ZL_E_APPEAL_ACTION_FORBIDDEN, 403, "appeal.action_forbidden", "您的角色不能对诉求执行该操作", "your role may not take this action on the appeal" },
+	{ ZL_E_APPEAL_NO_EXTENSION, 409, "appeal.no_extension_request", "没有待批准的延期申请", "the appeal has no extension request to approve" },
+	{ ZL_E_APPEAL_MERGE_TARGET, 422, "appeal.merge_target", "不能合并到该诉求：须为同村另一件未办结的诉求", "the appeal cannot be merged into that one; give another open appeal of the same village" },
+	{ ZL_E_CATEGORY_EXISTS, 409, "category.exists", "同级已有同名的诉求分类", "a sibling category already has this name" },
+	{ ZL_E_CATEGORY_RETIRED, 409, "category.retired", "该诉求分类已停用", "the appeal category is retired" },
 };
 
 const struct zl_error_info *zl_error_info(int code)

@@ -68,6 +68,14 @@ enum zl_err {
 	ZL_E_HANDOVER_SAME = -240,          /* 422 handover.same_user */
 	ZL_E_HANDOVER_NOT_HELD = -241,      /* 422 handover.not_held */
 
+	/* contacts (联系记录): -400 .. -449 */
+	ZL_E_CONTACT_UUID_CONFLICT = -400,    /* 409 contact.uuid_conflict */
+	ZL_E_CONTACT_EDIT_CLOSED = -401,      /* 409 contact.edit_window_closed */
+	ZL_E_CONTACT_NOT_AUTHOR = -402,       /* 403 contact.not_author */
+	ZL_E_CONTACT_PHOTO_TOO_LARGE = -403,  /* 413 contact.photo_too_large */
+	ZL_E_CONTACT_PHOTO_TYPE = -404,       /* 415 contact.photo_type */
+	ZL_E_CONTACT_PHOTO_INVALID = -405,    /* 422 contact.photo_invalid */
+
 	/* liaison cards (连心卡): -380 .. -399 */
 	ZL_E_CARD_NOT_VILLAGE = -380, /* 422 card.not_village */
 	ZL_E_CARD_EMPTY = -381,       /* 422 card.no_households */
@@ -85,7 +93,15 @@ enum zl_err {
 	ZL_E_TAG_EXISTS = -301,            /* 409 tag.exists */
 	ZL_E_MEMBER_REMOVED = -302,        /* 409 household.member_removed */
 	ZL_E_PII_KEY = -303,               /* 500 pii.key_unavailable */
-	ZL_E_PII_KEY_MISMATCH = -304       /* 500 pii.key_mismatch */
+	ZL_E_PII_KEY_MISMATCH = -304,      /* 500 pii.key_mismatch */
+
+	/* appeals: workflow, categories, calendar: -500 .. -549 */
+	ZL_E_APPEAL_ILLEGAL = -500,          /* 409 appeal.illegal_transition */
+	ZL_E_APPEAL_ACTION_FORBIDDEN = -501, /* 403 appeal.action_forbidden */
+	ZL_E_APPEAL_NO_EXTENSION = -502,     /* 409 appeal.no_extension_request */
+	ZL_E_APPEAL_MERGE_TARGET = -503,     /* 422 appeal.merge_target */
+	ZL_E_CATEGORY_EXISTS = -504,         /* 409 category.exists */
+	ZL_E_CATEGORY_RETIRED = -505         /* 409 category.retired */
 };
 
 struct zl_error_info {

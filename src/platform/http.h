@@ -158,6 +158,18 @@ struct server_opts {
 /* Serves until SIGINT or SIGTERM. Returns 0 or a ZL_E_* code. */
 int server_run(const struct server_opts *o, const struct route_table *const *tables, size_t ntables);
 
+/*
+ * Periodic jobs on the program's clock (appeal deadlines): fn runs on the
+ * server's tick thread every ZHILIAN_TICK_SECONDS (default 60) seconds, and
+ * right after POST /api/v1/test/clock moves the test clock, so tests drive
+ * the jobs without sleeping. Calls never overlap (one lock). fn opens its own
+ * transaction on db_thread(). Register at start-up, before server_run (at
+ * most 8 functions; registering the same one twice has no effect).
+ */
+void server_on_tick(void (*fn)(void));
+/* Runs every registered tick function once, now (the test clock calls it). */
+void server_tick_run(void);
+
 /* Route tables of the platform. */
 extern const struct route_table server_routes;
 extern const struct route_table auth_routes;

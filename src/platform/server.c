@@ -283,12 +283,24 @@ static int idem_lookup(struct req *r, const struct idem *id, struct resp *w)
 	return rc;
 }
 
-static const char *resp_location(const struct resp *w)
+static const char *resp_header_value(const struct resp *w, const char *name)
 {
 	for (size_t i = 0; i < w->nheaders; i++)
-		if (strcasecmp(w->headers[i].name, "Location") == 0)
+		if (strcasecmp(w->headers[i].name, name) == 0)
 			return w->headers[i].value;
 	return NULL;
+}
+
+static const char *resp_location(const struct resp *w)
+{
+	return resp_header_value(w, "Location");
+}
+
+/* A handler that sets its own Cache-Control (a photo: private) keeps it;
+ * every other API answer is no-store. */
+static int resp_has_header(const struct resp *w, const char *name)
+{
+	return resp_header_value(w, name) != NULL;
 }
 
 /* Serialises the JSON body (if any) into w->body so it can be stored. */
@@ -528,14 +540,14 @@ out:
 }
 
 /* ---- the libmicrohttpd callbacks ---- */
-static void add_common_headers(struct MHD_Response *mr, const struct req *r, int is_api)
+static void add_common_headers(struct MHD_Response *mr, const struct req *r, int no_store)
 {
 	MHD_add_response_header(mr, "X-Request-Id", r->request_id);
 	MHD_add_response_header(mr, "Content-Security-Policy", SECURITY_CSP);
 	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
-	if (is_api)
+	if (no_store)
 		MHD_add_response_header(mr, "Cache-Control", "no-store");
 }
 
@@ -586,7 +598,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct conn_state *s
 	}
 	if (!mr)
 		return MHD_NO;
-	add_common_headers(mr, r, is_api);
+	add_common_headers(mr, r, is_api && !resp_has_header(w, "Cache-Control"));
 	if (w->content_type && w->status != 204 && w->status != 304)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, w->content_type);
 	for (size_t i = 0; i < w->nheaders; i++)
@@ -738,6 +750,58 @@ static int openapi_get(struct req *r, struct resp *w)
 	return 0;
 }
 
+/* ---- periodic jobs (server_on_tick) ---- */
+#define TICK_MAX 8
+static void (*tick_fns[TICK_MAX])(void);
+static size_t tick_n;
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t tick_stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tick_stop_cond = PTHREAD_COND_INITIALIZER;
+static int tick_stop;
+
+void server_on_tick(void (*fn)(void))
+{
+	for (size_t i = 0; i < tick_n; i++)
+		if (tick_fns[i] == fn)
+			return;
+	if (tick_n == TICK_MAX) {
+		fprintf(stderr, "zhilian: too many tick functions, one dropped\n");
+		return;
+	}
+	tick_fns[tick_n++] = fn;
+}
+
+void server_tick_run(void)
+{
+	pthread_mutex_lock(&tick_lock);
+	for (size_t i = 0; i < tick_n; i++)
+		tick_fns[i]();
+	pthread_mutex_unlock(&tick_lock);
+}
+
+static void *tick_thread(void *arg)
+{
+	const char *env = getenv("ZHILIAN_TICK_SECONDS");
+	int64_t secs = 60;
+	UNUSED(arg);
+	if (env && (parse_int64(env, &secs) || secs < 1))
+		secs = 60;
+	pthread_mutex_lock(&tick_stop_lock);
+	while (!tick_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)secs;
+		pthread_cond_timedwait(&tick_stop_cond, &tick_stop_lock, &until);
+		if (tick_stop)
+			break;
+		pthread_mutex_unlock(&tick_stop_lock);
+		server_tick_run();
+		pthread_mutex_lock(&tick_stop_lock);
+	}
+	pthread_mutex_unlock(&tick_stop_lock);
+	return NULL;
+}
+
 static int test_clock(struct req *r, struct resp *w)
 {
 	json_t *in;
@@ -770,6 +834,7 @@ static int test_clock(struct req *r, struct resp *w)
 		verr_add(&r->ctx.errs, "now", "请提供 now 或 advance", "give 'now' or 'advance'");
 		return ZL_E_VALIDATION;
 	}
+	server_tick_run(); /* the jobs see the new time before the test goes on */
 	time_format_local(clock_now(), out);
 	resp_json(w, 200, json_pack("{s:s}", "now", out));
 	return 0;
@@ -815,6 +880,8 @@ int server_run(const struct server_opts *o, const struct route_table *const *tab
 	unsigned threads = o->threads;
 	sigset_t set;
 	int sig = 0;
+	pthread_t ticker;
+	int ticker_started;
 
 	if (sodium_init() < 0)
 		return ZL_E_INTERNAL;
@@ -866,9 +933,18 @@ int server_run(const struct server_opts *o, const struct route_table *const *tab
 	}
 	fprintf(stderr, "zhilian: serving http://%s/ with %u threads, database %s\n", o->listen,
 		threads, o->db_path);
+	tick_stop = 0;
+	ticker_started = tick_n && pthread_create(&ticker, NULL, tick_thread, NULL) == 0;
 	while (sigwait(&set, &sig) != 0)
 		;
 	fprintf(stderr, "zhilian: signal %d, stopping\n", sig);
+	if (ticker_started) {
+		pthread_mutex_lock(&tick_stop_lock);
+		tick_stop = 1;
+		pthread_cond_signal(&tick_stop_cond);
+		pthread_mutex_unlock(&tick_stop_lock);
+		pthread_join(ticker, NULL);
+	}
 	MHD_stop_daemon(d);
 	db_thread_close_all();
 	router_free(srv.router);

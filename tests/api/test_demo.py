@@ -9,7 +9,7 @@ from conftest import run_cli
 
 def build(dirpath):
     db = os.path.join(dirpath, "demo.db")
-    p = run_cli("demo", "--db", db, check=True)
+    p = run_cli("demo", "--db", db, check=True, timeout=900)
     logins = [l for l in p.stdout.splitlines() if ": " in l and " / " in l]
     assert [l.split(":")[0] for l in logins] == ["admin", "leader", "cadre", "viewer"]
     return sqlite3.connect(db)
