@@ -6,12 +6,15 @@
 #include <sodium.h>
 
 #include "appeals/appeals.h"
+#include "appeals/portal.h"
 #include "contacts/contacts.h"
+#include "contacts/plans.h"
 #include "demo/demo.h"
 #include "households/cards.h"
 #include "households/households.h"
 #include "households/pii.h"
 #include "households/transfer.h"
+#include "open311/open311.h"
 #include "org/org.h"
 #include "org/regions.h"
 #include "org/users.h"
@@ -29,7 +32,7 @@ static const struct route_table *const route_tables[] = {
 	&server_routes, &auth_routes, &audit_routes, &user_routes,
 	&region_routes, &department_routes, &team_routes, &assignment_routes, &notify_routes,
 	&card_routes, &transfer_routes, &household_routes, &contact_routes,
-	&appeal_routes,
+	&appeal_routes, &portal_routes, &plan_routes, &open311_routes,
 };
 
 static int random_password(char out[24])
@@ -658,6 +661,7 @@ static const struct command {
 	{ "cards", cards_cli, "print liaison cards (连心卡) of a village or household to PDF" },
 	{ "import", transfer_import_cli, "import households (or regions) from a CSV file" },
 	{ "export", transfer_export_cli, "export households to CSV or XLSX" },
+	{ "apikey", apikey_cli, "add, list or revoke Open311 API keys" },
 	{ "rotate-key", rotate_key_cli, "re-encrypt ID numbers and phones under a new key" },
 	{ "routes", cmd_routes, "list the HTTP routes as JSON" },
 	{ "version", cmd_version, "print the version" },

@@ -39,6 +39,10 @@ const PAGE_MODULES = [
   './pages/org-assignments.js',
   './pages/households.js',
   './pages/import.js',
+  './pages/appeals.js',
+  './pages/appeals-admin.js',
+  './pages/portal.js',
+  './pages/plans.js',
 ];
 
 export const ROLES = ['admin', 'leader', 'cadre', 'viewer'];

@@ -372,7 +372,7 @@ int appeal_action_apply(struct ctx *c, int64_t id, const json_t *in, json_t **ou
 	}
 	t = appeal_transition_find(x.a.state, x.action);
 	if (!t || !perm_allows(c->actor.role, t->perm)) {
-		*allowed = appeal_allowed_actions(x.a.state, c->actor.role);
+		*allowed = appeal_allowed_actions(x.a.state, c->actor.role, x.a.ext_requested_days > 0);
 		return t ? ZL_E_APPEAL_ACTION_FORBIDDEN : ZL_E_APPEAL_ILLEGAL;
 	}
 	for (int i = 0; i < 3 && t->required[i]; i++)

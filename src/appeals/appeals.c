@@ -18,6 +18,9 @@
 
 static const char *const urgencies[] = { "emergency", "urgent", "general", "complex" };
 static const char *const cadre_channels[] = { "cadre", "phone", "contact" };
+/* Channels where the resident files without an account: only callers with no
+ * signed-in user (the public portal, Open311) may name them. */
+static const char *const resident_channels[] = { "portal", "open311" };
 
 /* ---- small helpers ---- */
 
@@ -219,7 +222,8 @@ static json_t *row_json(struct ctx *c, struct db_stmt *st)
 	json_object_set_new(o, "public_consent", json_boolean(db_col_int(st, 38)));
 	json_object_set_new(o, "created_at", org_time_json(db_col_text(st, 39)));
 	json_object_set_new(o, "updated_at", org_time_json(db_col_text(st, 40)));
-	json_object_set_new(o, "allowed_actions", appeal_allowed_actions(s, c->actor.role));
+	json_object_set_new(o, "allowed_actions",
+			    appeal_allowed_actions(s, c->actor.role, !db_col_isnull(st, 27) && db_col_int(st, 27) > 0));
 	return o;
 }
 
@@ -459,7 +463,9 @@ static int submission_read(struct ctx *c, const json_t *in, struct submission *s
 	org_text_check(c, "description", s->description, 4000);
 	if (!s->channel)
 		s->channel = "cadre";
-	else if (!org_one_of(s->channel, cadre_channels, ARRAY_SIZE(cadre_channels)))
+	else if (!org_one_of(s->channel, cadre_channels, ARRAY_SIZE(cadre_channels)) &&
+		 !(c->actor.user_id == 0 &&
+		   org_one_of(s->channel, resident_channels, ARRAY_SIZE(resident_channels))))
 		verr_add(&c->errs, "channel", "渠道应为 cadre、phone 或 contact", "'channel' must be cadre, phone or contact");
 	if (!s->urgency)
 		s->urgency = "general";

@@ -164,14 +164,16 @@ extern const char *const appeal_actions[];
  * in that state. */
 const struct appeal_transition *appeal_transition_find(enum appeal_state s, const char *action);
 /* The actions allowed in state s to role r, as a new JSON array of names. */
-json_t *appeal_allowed_actions(enum appeal_state s, enum role r);
+json_t *appeal_allowed_actions(enum appeal_state s, enum role r, int extension_pending);
 
 /* ---- the service (appeals.c) ---- */
 
 /*
  * Submits an appeal on a resident's behalf: {village_code (a village in
  * scope), category_id (active), urgency? (general), title (1-100),
- * description (1-4000), channel? (cadre | phone | contact; default cadre),
+ * description (1-4000), channel? (cadre | phone | contact; default cadre;
+ * portal | open311 only for a caller with no signed-in user, i.e. the
+ * resident channels),
  * household_id? (in scope, in that village), contact_issue_id?,
  * submitter_name?, submitter_phone? (mobile), anonymous? (bool),
  * public_consent? (bool)}. Routing: the category's default department and

@@ -105,11 +105,16 @@ const struct appeal_transition *appeal_transition_find(enum appeal_state s, cons
 	return NULL;
 }
 
-json_t *appeal_allowed_actions(enum appeal_state s, enum role r)
+json_t *appeal_allowed_actions(enum appeal_state s, enum role r, int extension_pending)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
-		if (table[i].from == s && perm_allows(r, table[i].perm))
-			json_array_append_new(a, json_string(table[i].action));
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		if (table[i].from != s || !perm_allows(r, table[i].perm))
+			continue;
+		/* approving needs a request to approve: never offer a button that fails */
+		if (!extension_pending && !strcmp(table[i].action, "approve_extension"))
+			continue;
+		json_array_append_new(a, json_string(table[i].action));
+	}
 	return a;
 }

@@ -206,6 +206,11 @@ static const struct perm_row {
 	{ "calendar.write", R_ADMIN },
 	{ "contact.read", R_ALL },
 	{ "contact.write", R_STAFF },
+	{ "plan.read", R_ALL },
+	{ "plan.write", R_LEAD },
+	{ "checkin.write", R_STAFF }, /* admins hold every permission; plans.c checks the team */
+	{ "apikey.read", R_ADMIN },
+	{ "apikey.write", R_ADMIN },
 };
 
 static int perm_is_read(const char *perm)

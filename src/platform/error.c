@@ -65,6 +65,11 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_CONTACT_PHOTO_TOO_LARGE, 413, "contact.photo_too_large", "照片不能超过 5 MB", "a photo must be at most 5 mb" },
 	{ ZL_E_CONTACT_PHOTO_TYPE, 415, "contact.photo_type", "照片须为 JPEG 或 PNG 格式（Content-Type: image/jpeg 或 image/png）", "a photo must be sent as image/jpeg or image/png" },
 	{ ZL_E_CONTACT_PHOTO_INVALID, 422, "contact.photo_invalid", "文件内容不是完整的 JPEG 或 PNG 图片", "the file is not a whole jpeg or png image" },
+	{ ZL_E_PLAN_RULE_EXISTS, 409, "plan.rule_exists", "这个地区和标签已有同样周期的计划规则", "a plan rule for this region, tag and period exists" },
+	{ ZL_E_PLAN_NOT_STATION_DAY, 422, "plan.not_station_day", "这一天不是该村的驻点日", "the date is not a station day of the village" },
+	{ ZL_E_PLAN_NOT_ON_TEAM, 422, "plan.not_on_team", "只有该村驻点团队的成员或驻村干部可以签到", "only a member of the village's station team or a cadre stationed there can check in" },
+	{ ZL_E_PLAN_CHECKIN_DATE, 422, "plan.checkin_date", "只能在驻点日当天签到", "a check-in is only possible on the station day itself" },
+	{ ZL_E_PLAN_CHECKIN_EXISTS, 409, "plan.checkin_exists", "今天已在该村签到", "already checked in at this village today" },
 
 	{ ZL_E_CARD_NOT_VILLAGE, 422, "card.not_village", "该代码不是村级区划，请给出村的代码", "the code is not a village's; give a village code" },
 	{ ZL_E_CARD_EMPTY, 422, "card.no_households", "该村没有在册农户，无卡可打印", "the village has no active household to print a card for" },
@@ -88,6 +93,10 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_APPEAL_MERGE_TARGET, 422, "appeal.merge_target", "不能合并到该诉求：须为同村另一件未办结的诉求", "the appeal cannot be merged into that one; give another open appeal of the same village" },
 	{ ZL_E_CATEGORY_EXISTS, 409, "category.exists", "同级已有同名的诉求分类", "a sibling category already has this name" },
 	{ ZL_E_CATEGORY_RETIRED, 409, "category.retired", "该诉求分类已停用", "the appeal category is retired" },
+
+	{ ZL_E_PORTAL_RATE, 429, "portal.rate_limited", "操作太频繁了，请过一会儿再试", "too many requests from this address, try again later" },
+	{ ZL_E_PORTAL_PHONE, 403, "portal.phone_mismatch", "手机号后四位不对，请核对后再试", "the last four digits of the phone do not match" },
+	{ ZL_E_PORTAL_NO_FEEDBACK, 409, "portal.feedback_closed", "这件诉求现在不需要评价：办结后才能评价，且只能评价一次", "the appeal is not waiting for feedback; it can be rated once after it is resolved" },
 };
 
 const struct zl_error_info *zl_error_info(int code)

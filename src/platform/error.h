@@ -76,6 +76,13 @@ enum zl_err {
 	ZL_E_CONTACT_PHOTO_TYPE = -404,       /* 415 contact.photo_type */
 	ZL_E_CONTACT_PHOTO_INVALID = -405,    /* 422 contact.photo_invalid */
 
+	/* plans and station days (走访计划, 驻点日): -450 .. -499 */
+	ZL_E_PLAN_RULE_EXISTS = -450,       /* 409 plan.rule_exists */
+	ZL_E_PLAN_NOT_STATION_DAY = -451,   /* 422 plan.not_station_day */
+	ZL_E_PLAN_NOT_ON_TEAM = -452,       /* 422 plan.not_on_team */
+	ZL_E_PLAN_CHECKIN_DATE = -453,      /* 422 plan.checkin_date */
+	ZL_E_PLAN_CHECKIN_EXISTS = -454,    /* 409 plan.checkin_exists */
+
 	/* liaison cards (连心卡): -380 .. -399 */
 	ZL_E_CARD_NOT_VILLAGE = -380, /* 422 card.not_village */
 	ZL_E_CARD_EMPTY = -381,       /* 422 card.no_households */
@@ -101,7 +108,12 @@ enum zl_err {
 	ZL_E_APPEAL_NO_EXTENSION = -502,     /* 409 appeal.no_extension_request */
 	ZL_E_APPEAL_MERGE_TARGET = -503,     /* 422 appeal.merge_target */
 	ZL_E_CATEGORY_EXISTS = -504,         /* 409 category.exists */
-	ZL_E_CATEGORY_RETIRED = -505         /* 409 category.retired */
+	ZL_E_CATEGORY_RETIRED = -505,        /* 409 category.retired */
+
+	/* resident portal: -550 .. -579 */
+	ZL_E_PORTAL_RATE = -550,        /* 429 portal.rate_limited */
+	ZL_E_PORTAL_PHONE = -551,       /* 403 portal.phone_mismatch */
+	ZL_E_PORTAL_NO_FEEDBACK = -552  /* 409 portal.feedback_closed */
 };
 
 struct zl_error_info {

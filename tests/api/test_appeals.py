@@ -223,3 +223,13 @@ def test_categories_and_calendar(server, admin):
     assert admin.delete("/api/v1/calendar/2026-03-05").status_code == 204
     problem(admin.delete("/api/v1/calendar/2026-03-05"), 404)
     problem(admin.get("/api/v1/calendar"), 422)
+
+
+def test_staff_cannot_claim_a_resident_channel(server, admin):
+    """portal and open311 are the residents' own channels: an appeal a cadre
+    enters is never counted as one a resident filed."""
+    for channel in ("portal", "open311"):
+        r = admin.post("/api/v1/appeals", json={"village_code": VILLAGE_A, "category_id": 3, "title": "t",
+                                                "description": "d", "channel": channel})
+        body = problem(r, 422)
+        assert "channel" in {e["field"] for e in body["errors"]}, body

@@ -40,9 +40,9 @@ test('i18n: every t(\'key\') used in the pages exists', async () => {
   const halfGiven = [];
   for (const f of files(WEB, '.js')) {
     const src = readFileSync(f, 'utf8');
-    if (!/\baddStrings\(/.test(src)) continue;
+    if (f.endsWith('i18n.js') || !/\baddStrings\(/.test(src)) continue; // i18n.js defines it
     const counts = new Map();
-    for (const m of src.matchAll(/^\s*'([\w.]+)':\s*['`"]/gm)) counts.set(m[1], (counts.get(m[1]) || 0) + 1);
+    for (const m of src.matchAll(/'([\w.]+)':\s*['`"]/g)) counts.set(m[1], (counts.get(m[1]) || 0) + 1);
     for (const [k, n] of counts) {
       known.add(k);
       if (n < 2) halfGiven.push(`${f}: ${k}`);

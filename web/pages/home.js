@@ -6,7 +6,7 @@ import { t, pick, roleLabel } from '../i18n.js';
 import { h, pageHeader } from '../ui.js';
 
 // Modules still being built; a module removes its line when its pages land.
-const COMING = [ 'contacts', 'appeals', 'evaluation', 'surveys', 'training'];
+const COMING = [ 'contacts', 'evaluation', 'surveys', 'training'];
 
 registerPage({
   id: 'home',
