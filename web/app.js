@@ -24,6 +24,7 @@
 import { t, pick, getLang, setLang, onLangChange, htmlLang, roleLabel } from './i18n.js';
 import { api, setCsrf, onUnauthorized, onPasswordChangeRequired, isAbort } from './api.js';
 import { h, errorPanel } from './ui.js';
+import { startOffline } from './offline.js';
 
 /** Page modules, loaded in this order after the shell is ready. */
 const PAGE_MODULES = [
@@ -43,6 +44,10 @@ const PAGE_MODULES = [
   './pages/appeals-admin.js',
   './pages/portal.js',
   './pages/plans.js',
+  './pages/record.js',
+  './pages/outbox.js',
+  './pages/apikeys.js',
+  './pages/inbox.js',
 ];
 
 export const ROLES = ['admin', 'leader', 'cadre', 'viewer'];
@@ -375,6 +380,7 @@ async function loadSession() {
 async function boot() {
   bindShell();
   renderShell();
+  startOffline(); // service worker (https or this machine only), outbox badge and sync loop
   const results = await Promise.allSettled(PAGE_MODULES.map((m) => import(m)));
   const failed = results.filter((r) => r.status === 'rejected');
   for (const f of failed) console.error('page module failed to load', f.reason);
