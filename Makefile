@@ -2,7 +2,7 @@
 # `make run` serves the demo; `make asan` runs the suites under sanitizers.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium pangocairo libqrencode xlsxwriter libxml-2.0
+PKGS    := libmicrohttpd jansson sqlite3 libsodium pangocairo libqrencode xlsxwriter libxml-2.0 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

@@ -3,7 +3,7 @@
 # `apt-get update` only when something is missing.
 set -e
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3
-libsodium-dev libcmocka-dev libcairo2-dev libpango1.0-dev libqrencode-dev libxlsxwriter-dev libxml2-dev fonts-noto-cjk python3-pytest python3-requests python3-yaml python3-openpyxl python3-lxml
+libsodium-dev libcmocka-dev libcairo2-dev libpango1.0-dev libqrencode-dev libxlsxwriter-dev libxml2-dev libcurl4-openssl-dev fonts-noto-cjk python3-pytest python3-requests python3-yaml python3-openpyxl python3-lxml
 python3-aiosmtpd chromium wrk nginx-light poppler-utils curl time"
 # `make fuzz` needs clang and its libFuzzer runtime as well.
 [ "${ZHILIAN_FUZZ:-}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"

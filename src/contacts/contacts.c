@@ -1056,7 +1056,7 @@ int contact_list(struct ctx *c, const struct contact_filter *f, const struct pag
 			goto out;
 		like = xasprintf("%s%%", path ? path : "\x01none");
 		free(path);
-		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM region fr WHERE fr.code = k.village_code AND fr.path LIKE ?)");
+		buf_adds(&sql, " AND EXISTS (SELECT 1 FROM region fr WHERE fr.code = k.village_code AND +fr.path LIKE ?)");
 		BIND_T(like);
 	}
 	if (f->cadre) {

@@ -307,7 +307,7 @@ int plan_rule_list(struct ctx *c, json_t **out)
 {
 	struct db_stmt *st = NULL;
 	json_t *items = json_array();
-	int rc = db_prepare(c->db, RULE_SELECT "WHERE r.region_code IS NULL OR g.path LIKE ? OR ? LIKE g.path || '%' "
+	int rc = db_prepare(c->db, RULE_SELECT "WHERE r.region_code IS NULL OR +g.path LIKE ? OR ? LIKE g.path || '%' "
 			    "ORDER BY r.retired_at IS NOT NULL, r.id", &st);
 	if (rc < 0) {
 		json_decref(items);
@@ -976,7 +976,7 @@ static int team_load(struct ctx *c, const char *village, struct team *t)
 static int village_check(struct ctx *c, const char *code)
 {
 	int64_t one = 0;
-	int rc = db_get_int(c->db, &one, "SELECT 1 FROM region WHERE code = ? AND level = 'village' AND path LIKE ?",
+	int rc = db_get_int(c->db, &one, "SELECT 1 FROM region WHERE code = ? AND level = 'village' AND +path LIKE ?",
 			    "tt", code ? code : "", c->actor.scope_like);
 	return rc < 0 ? rc : rc == 1 ? 0 : ZL_E_NOT_FOUND;
 }

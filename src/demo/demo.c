@@ -11,6 +11,7 @@
 
 #include "demo.h"
 #include "gen.h"
+#include "year.h"
 #include "households/households.h"
 #include "org/org.h"
 #include "org/regions.h"
@@ -376,6 +377,18 @@ static int add_households(struct demo *d)
 	return rc;
 }
 
+static int add_year(struct demo *d, int64_t admin)
+{
+	const char *codes[ARRAY_SIZE(villages)];
+	int64_t leaders[ARRAY_SIZE(villages)];
+	struct demo_town t = { ARRAY_SIZE(villages), codes, leaders, d->cadres, d->ncadres, admin };
+	for (size_t v = 0; v < ARRAY_SIZE(villages); v++) {
+		codes[v] = villages[v].code;
+		leaders[v] = d->leaders[v / 2];
+	}
+	return demo_year(d->c, &d->rng, &t);
+}
+
 int demo_build(struct ctx *c)
 {
 	struct demo *d = xcalloc(1, sizeof(*d));
@@ -383,6 +396,10 @@ int demo_build(struct ctx *c)
 	int rc;
 	d->c = c;
 	rng_seed(&d->rng, DEMO_SEED);
+	/* a year of records in one transaction: keep its pages in memory */
+	db_exec(c->db, "PRAGMA cache_size = -262144");
+	/* the town is set up on the Sunday before the year's work starts */
+	demo_clock_set(days_from_civil(2026, 1, 4) * 86400 * USEC_PER_SEC + 1 * 3600 * USEC_PER_SEC);
 	rc = add_regions(d);
 	if (!rc)
 		rc = add_login_users(d, &admin, &leader, &cadre);
@@ -394,6 +411,8 @@ int demo_build(struct ctx *c)
 		rc = add_teams(d);
 	if (!rc)
 		rc = add_households(d);
+	if (!rc)
+		rc = add_year(d, admin);
 	free(d);
 	if (!rc)
 		rc = db_run(c->db, "UPDATE notification SET read_at = created_at", "");

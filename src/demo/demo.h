@@ -17,6 +17,9 @@ extern const struct demo_login demo_logins[];
 /* Fills an empty, migrated database with the demo town. One transaction.
  * Returns 0 or a ZL_E_* code (c->errs says what was wrong). */
 int demo_build(struct ctx *c);
+/* The demo's "now": the end of its year of contacts and appeals,
+ * 2026-11-20 18:00 in Asia/Shanghai (microseconds since the epoch). */
+int64_t demo_now_us(void);
 /* Prints "role: username / password" for each demo login. */
 void demo_print_logins(FILE *out);
 

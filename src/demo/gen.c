@@ -48,18 +48,25 @@ static const char *const given_f[] = { "芳", "英", "玲", "丽", "红", "燕",
 				       "敏", "静", "婷", "兰", "琼", "凤", "珍", "妹", "彩", "月",
 				       "萍", "慧", "娇", "桂", "雪", "瑶", "欣", "佳", "惠", "莲" };
 
+size_t rng_weighted(struct rng *r, const unsigned *weights, size_t n, size_t stride)
+{
+#define W(i) (*(const unsigned *)(const void *)((const char *)weights + (i) * stride))
+	unsigned total = 0, x;
+	for (size_t i = 0; i < n; i++)
+		total += W(i);
+	x = rng_below(r, total);
+	for (size_t i = 0; i < n; i++) {
+		if (x < W(i))
+			return i;
+		x -= W(i);
+	}
+	return 0;
+#undef W
+}
+
 static const char *pick_surname(struct rng *r)
 {
-	unsigned total = 0, x;
-	for (size_t i = 0; i < ARRAY_SIZE(surnames); i++)
-		total += surnames[i].weight;
-	x = rng_below(r, total);
-	for (size_t i = 0; i < ARRAY_SIZE(surnames); i++) {
-		if (x < surnames[i].weight)
-			return surnames[i].name;
-		x -= surnames[i].weight;
-	}
-	return surnames[0].name;
+	return surnames[rng_weighted(r, &surnames[0].weight, ARRAY_SIZE(surnames), sizeof(surnames[0]))].name;
 }
 
 void gen_name_with_surname(struct rng *r, const char *surname, char sex, char *out, size_t n)

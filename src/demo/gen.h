@@ -18,6 +18,11 @@ uint32_t rng_below(struct rng *r, uint32_t n);
 /* True with probability per_mille / 1000. */
 int rng_chance(struct rng *r, unsigned per_mille);
 
+/* An index in [0, n) with probability weights[i] / sum: weights is the
+ * first weight, stride the bytes from one to the next (a field of an array
+ * of structs: &a[0].weight, sizeof(a[0])). */
+size_t rng_weighted(struct rng *r, const unsigned *weights, size_t n, size_t stride);
+
 /* A full name: surname by its frequency in Guangdong, then one or two
  * given-name characters suited to sex ('M' or 'F'). out >= 16 bytes. */
 void gen_name(struct rng *r, char sex, char *out, size_t n);

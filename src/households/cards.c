@@ -183,7 +183,7 @@ static int village_load(struct ctx *c, const char *code, const char *scope_like,
 	struct db_stmt *st = NULL;
 	int rc = db_prepare(c->db,
 			    "SELECT r.name, r.level, p.name FROM region r LEFT JOIN region p ON p.code = "
-			    "r.parent_code WHERE r.code = ? AND r.path LIKE ?",
+			    "r.parent_code WHERE r.code = ? AND +r.path LIKE ?",
 			    &st);
 	if (rc < 0)
 		return rc;

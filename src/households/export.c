@@ -176,7 +176,7 @@ static int xq_init(struct xq *q, struct ctx *c, const struct export_opts *o)
 			return rc < 0 ? rc : ZL_E_NOT_FOUND;
 		q->region_like = q->region_path;
 		buf_adds(&q->where, " AND EXISTS (SELECT 1 FROM region rf WHERE rf.code = h.region_code "
-				    "AND rf.path LIKE ?)");
+				    "AND +rf.path LIKE ?)");
 	}
 	if (o->tag) {
 		int64_t one;

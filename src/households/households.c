@@ -1161,7 +1161,7 @@ static int filter_sql(struct ctx *c, const struct household_filter *f, struct bu
 		} else {
 			char *like = xasprintf("%s%%", path);
 			buf_adds(sql, " AND EXISTS (SELECT 1 FROM region fr WHERE fr.code = h.region_code"
-				      " AND fr.path LIKE ?)");
+				      " AND +fr.path LIKE ?)");
 			bind_t(b, like);
 			free(like);
 		}

@@ -69,7 +69,7 @@ static int village_check(struct ctx *c, const char *code, char *name, size_t n)
 	struct db_stmt *st = NULL;
 	int rc, ok = 0, retired = 0;
 	rc = db_prepare(c->db,
-			"SELECT name, retired_at FROM region WHERE code = ? AND level = 'village' AND path LIKE ?",
+			"SELECT name, retired_at FROM region WHERE code = ? AND level = 'village' AND +path LIKE ?",
 			&st);
 	if (rc < 0)
 		return rc;
@@ -95,7 +95,7 @@ static int village_check(struct ctx *c, const char *code, char *name, size_t n)
 /* SQL condition: household h is visible to the actor: in scope (z is its
  * region), or the actor is its current cadre. Binds: scope_like, user id. */
 #define HH_VISIBLE \
-	" (z.path LIKE ? OR EXISTS (SELECT 1 FROM household_assignment me WHERE me.household_id = h.id" \
+	" (+z.path LIKE ? OR EXISTS (SELECT 1 FROM household_assignment me WHERE me.household_id = h.id" \
 	" AND me.user_id = ? AND me.end_date IS NULL))"
 
 /* A household visible to the actor, with its region (group or village). */
@@ -243,7 +243,7 @@ int station_list(struct ctx *c, const struct page *p, const struct assignment_fi
 	*next = 0;
 	if ((rc = filter_check(c, f)))
 		return rc;
-	buf_adds(&q.sql, "SELECT " STATION_COLS STATION_FROM " WHERE sa.id > ? AND z.path LIKE ?");
+	buf_adds(&q.sql, "SELECT " STATION_COLS STATION_FROM " WHERE sa.id > ? AND +z.path LIKE ?");
 	add_filters(&q.sql, "sa", f, 0);
 	buf_adds(&q.sql, " ORDER BY sa.id LIMIT ?");
 	rc = db_prepare(c->db, q.sql.data, &q.st);
@@ -285,7 +285,7 @@ static int one_row(struct ctx *c, int household, int64_t id, json_t **out)
 	struct db_stmt *st = NULL;
 	int rc = db_prepare(c->db,
 			    household ? "SELECT " HA_COLS HA_FROM " WHERE ha.id = ? AND" HH_VISIBLE
-				      : "SELECT " STATION_COLS STATION_FROM " WHERE sa.id = ? AND z.path LIKE ?",
+				      : "SELECT " STATION_COLS STATION_FROM " WHERE sa.id = ? AND +z.path LIKE ?",
 			    &st);
 	*out = NULL;
 	if (rc < 0)
@@ -586,7 +586,7 @@ int user_assignments(struct ctx *c, int64_t user_id, json_t **out)
 	*out = NULL;
 	if (!rc)
 		rc = rows_of(c,
-			     "SELECT " STATION_COLS STATION_FROM " WHERE sa.user_id = ? AND z.path LIKE ?"
+			     "SELECT " STATION_COLS STATION_FROM " WHERE sa.user_id = ? AND +z.path LIKE ?"
 			     " ORDER BY sa.end_date IS NOT NULL, sa.start_date DESC, sa.id DESC",
 			     0, user_id, &stations);
 	if (!rc)
@@ -689,11 +689,11 @@ static int collect(struct ctx *c, struct move_list *l, const char *sql, const ch
 
 #define SEL_STATIONS \
 	"SELECT sa.id, 0, sa.village_code, sa.start_date FROM station_assignment sa JOIN region z" \
-	" ON z.code = sa.village_code WHERE sa.user_id = ? AND sa.end_date IS NULL AND z.path LIKE ?"
+	" ON z.code = sa.village_code WHERE sa.user_id = ? AND sa.end_date IS NULL AND +z.path LIKE ?"
 #define SEL_HOUSEHOLDS \
 	"SELECT ha.id, ha.household_id, h.region_code, ha.start_date FROM household_assignment ha" \
 	" JOIN household h ON h.id = ha.household_id JOIN region z ON z.code = h.region_code" \
-	" WHERE ha.user_id = ? AND ha.end_date IS NULL AND z.path LIKE ?"
+	" WHERE ha.user_id = ? AND ha.end_date IS NULL AND +z.path LIKE ?"
 
 struct handover_in {
 	int64_t from, to;
@@ -1004,7 +1004,7 @@ out:
  * Binds: user id, user id, scope like. */
 #define HANDOVER_VISIBLE \
 	" (ho.from_user_id = ? OR ho.to_user_id = ? OR EXISTS (SELECT 1 FROM app_user x JOIN region zs" \
-	" ON zs.code = x.scope_code WHERE x.id IN (ho.from_user_id, ho.to_user_id) AND zs.path LIKE ?))"
+	" ON zs.code = x.scope_code WHERE x.id IN (ho.from_user_id, ho.to_user_id) AND +zs.path LIKE ?))"
 
 static json_t *handover_json_c(struct ctx *c, struct db_stmt *st)
 {

@@ -49,7 +49,7 @@ static int dept_load(struct ctx *c, int64_t id, struct dept_row *d)
 	struct db_stmt *st = NULL;
 	int rc = db_prepare(c->db,
 			    "SELECT " DEPT_COLS " FROM department d JOIN region z ON z.code = d.region_code"
-			    " WHERE d.id = ? AND z.path LIKE ?",
+			    " WHERE d.id = ? AND +z.path LIKE ?",
 			    &st);
 	if (rc < 0)
 		return rc;
@@ -138,7 +138,7 @@ static int check_user_field(struct ctx *c, const char *field, int64_t id, struct
 static int check_region_field(struct ctx *c, const char *code)
 {
 	int64_t one;
-	int rc = db_get_int(c->db, &one, "SELECT 1 FROM region WHERE code = ? AND path LIKE ? AND retired_at IS NULL",
+	int rc = db_get_int(c->db, &one, "SELECT 1 FROM region WHERE code = ? AND +path LIKE ? AND retired_at IS NULL",
 			    "tt", code ? code : "", c->actor.scope_like);
 	if (rc < 0)
 		return rc;
@@ -294,15 +294,15 @@ int department_list(struct ctx *c, const struct page *p, const char *region, con
 		return ZL_E_VALIDATION;
 	}
 	if (region && *region) {
-		rc = db_get_text(c->db, &like, "SELECT path || '%' FROM region WHERE code = ? AND path LIKE ?",
+		rc = db_get_text(c->db, &like, "SELECT path || '%' FROM region WHERE code = ? AND +path LIKE ?",
 				 "tt", region, c->actor.scope_like);
 		if (rc <= 0)
 			return rc < 0 ? rc : ZL_E_NOT_FOUND;
 	}
 	buf_adds(&sql, "SELECT " DEPT_COLS " FROM department d JOIN region z ON z.code = d.region_code"
-		       " WHERE d.id > ? AND z.path LIKE ?");
+		       " WHERE d.id > ? AND +z.path LIKE ?");
 	if (like)
-		buf_adds(&sql, " AND z.path LIKE ?");
+		buf_adds(&sql, " AND +z.path LIKE ?");
 	if (kind && *kind)
 		buf_adds(&sql, " AND d.kind = ?");
 	if (!include_retired)

@@ -200,7 +200,7 @@ int org_user_load(struct ctx *c, int64_t id, struct org_user *u)
 	int rc = db_prepare(c->db,
 			    "SELECT u.id, u.display_name, u.role, u.scope_code, u.disabled_at, u.phone,"
 			    " u.position FROM app_user u JOIN region z ON z.code = u.scope_code"
-			    " WHERE u.id = ? AND (z.path LIKE ? OR u.id = ?)",
+			    " WHERE u.id = ? AND (+z.path LIKE ? OR u.id = ?)",
 			    &st);
 	if (rc < 0)
 		return rc;

@@ -175,7 +175,7 @@ static int region_load(struct ctx *c, const char *code, int scoped, struct regio
 	if (!code || !*code)
 		return ZL_E_NOT_FOUND;
 	rc = db_prepare(c->db,
-			scoped ? "SELECT " REGION_COLS " FROM region r WHERE r.code = ? AND r.path LIKE ?"
+			scoped ? "SELECT " REGION_COLS " FROM region r WHERE r.code = ? AND +r.path LIKE ?"
 			       : "SELECT " REGION_COLS " FROM region r WHERE r.code = ?",
 			&st);
 	if (rc < 0)
@@ -325,11 +325,11 @@ int region_get(struct ctx *c, const char *code, json_t **out)
 	if (!rc)
 		rc = count_of(c->db, &households,
 			      "SELECT COUNT(*) FROM household h JOIN region z ON z.code = h.region_code"
-			      " WHERE z.path LIKE ? AND h.retired_at IS NULL", like, NULL);
+			      " WHERE +z.path LIKE ? AND h.retired_at IS NULL", like, NULL);
 	if (!rc)
 		rc = count_of(c->db, &users,
 			      "SELECT COUNT(*) FROM app_user u JOIN region z ON z.code = u.scope_code"
-			      " WHERE z.path LIKE ? AND u.disabled_at IS NULL", like, NULL);
+			      " WHERE +z.path LIKE ? AND u.disabled_at IS NULL", like, NULL);
 	if (rc)
 		return rc;
 	o = region_item(&r, children);
@@ -360,7 +360,7 @@ int region_get(struct ctx *c, const char *code, json_t **out)
 	desc = json_object();
 	json_object_set_new(o, "descendants", desc);
 	rc = db_prepare(c->db,
-			"SELECT level, COUNT(*) FROM region WHERE path LIKE ? AND code <> ?"
+			"SELECT level, COUNT(*) FROM region WHERE +path LIKE ? AND code <> ?"
 			" AND retired_at IS NULL GROUP BY level", &st);
 	if (rc < 0)
 		goto out;
@@ -406,7 +406,7 @@ int region_list(struct ctx *c, const struct page *p, const char *parent, const c
 		snprintf(after, sizeof(after), "%" PRId64, p->after);
 
 	buf_adds(&sql, "SELECT " REGION_COLS ", (SELECT COUNT(*) FROM region ch WHERE ch.parent_code ="
-		       " r.code AND ch.retired_at IS NULL) FROM region r WHERE r.code > ? AND r.path LIKE ?");
+		       " r.code AND ch.retired_at IS NULL) FROM region r WHERE r.code > ? AND +r.path LIKE ?");
 	if (parent && *parent)
 		buf_adds(&sql, " AND r.parent_code = ?");
 	else if (!level && c->actor.scope[0])
@@ -492,7 +492,7 @@ static int region_reparent(struct ctx *c, const struct region_row *r, const stru
 	rc = db_run(c->db, "UPDATE region SET parent_code = ? WHERE code = ?", "tt", pr->code, r->code);
 	if (!rc)
 		rc = db_run(c->db,
-			    "UPDATE region SET path = ? || substr(path, ?) WHERE path LIKE ?", "tit",
+			    "UPDATE region SET path = ? || substr(path, ?) WHERE +path LIKE ?", "tit",
 			    v->path, (int64_t)strlen(r->path) + 1, like);
 	/* a group's households belong to the village it now hangs under */
 	if (!rc && strcmp(r->level, "group") == 0)

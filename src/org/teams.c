@@ -40,7 +40,7 @@ static int village_load(struct ctx *c, const char *code, char *name, size_t n, i
 	struct db_stmt *st = NULL;
 	int rc = db_prepare(c->db,
 			    "SELECT name, retired_at FROM region WHERE code = ? AND level = 'village'"
-			    " AND path LIKE ?",
+			    " AND +path LIKE ?",
 			    &st);
 	if (rc < 0)
 		return rc;

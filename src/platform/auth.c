@@ -211,6 +211,8 @@ static const struct perm_row {
 	{ "checkin.write", R_STAFF }, /* admins hold every permission; plans.c checks the team */
 	{ "apikey.read", R_ADMIN },
 	{ "apikey.write", R_ADMIN },
+	{ "outbound.read", R_ADMIN },
+	{ "outbound.write", R_ADMIN },
 };
 
 static int perm_is_read(const char *perm)

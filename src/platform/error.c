@@ -28,6 +28,7 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_INTEGRITY, 500, "db.integrity", "数据完整性检查未通过", "integrity check failed" },
 	{ ZL_E_DB_FULL, 507, "db.full", "存储空间已满，本次修改未保存", "storage is full; nothing was changed" },
 	{ ZL_E_BAD_JSON, 400, "request.bad_json", "请求内容不是有效的 JSON 对象", "body is not a valid json object" },
+	{ ZL_E_OUTBOUND_NOT_DEAD, 409, "outbound.not_dead", "只有投递失败（死信）的消息才能重发", "only a dead message can be replayed" },
 
 	{ ZL_E_AUTH_FAILED, 401, "auth.failed", "用户名或密码错误", "wrong username or password" },
 	{ ZL_E_AUTH_LOCKED, 423, "auth.locked", "登录失败次数过多，账号已锁定 15 分钟", "too many failed sign-ins; locked for 15 minutes" },

@@ -35,6 +35,9 @@ enum zl_err {
 	ZL_E_DB_FULL = -20,        /* 507 db.full */
 	ZL_E_BAD_JSON = -21,       /* 400 request.bad_json */
 
+	/* outbound delivery (webhooks, email, SMS): -30 .. -39 */
+	ZL_E_OUTBOUND_NOT_DEAD = -30, /* 409 outbound.not_dead */
+
 	/* identity and access: -100 .. -199 */
 	ZL_E_AUTH_FAILED = -100,        /* 401 auth.failed */
 	ZL_E_AUTH_LOCKED = -101,        /* 423 auth.locked */

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "outbound.h"
 
 #define NOTE_COLS "id, kind, title_zh, title_en, entity, entity_id, created_at, read_at"
 
@@ -34,13 +35,19 @@ int notify_user(struct ctx *c, int64_t user_id, const char *kind, const char *ti
 		const char *title_en, const char *entity, const char *entity_id)
 {
 	char now[ZL_TIME_MAX];
+	int rc;
 	if (!kind || !*kind || !title_zh || !*title_zh || !title_en || !*title_en || user_id <= 0)
 		return ZL_E_VALIDATION;
 	time_format_utc(clock_now(), now);
-	return db_run(c->db,
-		      "INSERT INTO notification(user_id, kind, title_zh, title_en, entity, entity_id,"
-		      " created_at) VALUES (?,?,?,?,?,?,?)",
-		      "itttttt", user_id, kind, title_zh, title_en, entity, entity_id, now);
+	rc = db_run(c->db,
+		    "INSERT INTO notification(user_id, kind, title_zh, title_en, entity, entity_id,"
+		    " created_at) VALUES (?,?,?,?,?,?,?)",
+		    "itttttt", user_id, kind, title_zh, title_en, entity, entity_id, now);
+	if (rc < 0)
+		return rc;
+	/* the outbound copies (webhooks, email, SMS) in the same transaction */
+	return outbound_enqueue(c, db_last_id(c->db), user_id, kind, title_zh, title_en, entity, entity_id,
+				now);
 }
 
 int notify_list(struct ctx *c, const struct page *p, int unread_only, json_t **items, int64_t *next,

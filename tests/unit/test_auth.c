@@ -571,7 +571,7 @@ static void test_scope(void **state)
 
 	scope_sql(&sql, "h.region_code");
 	assert_string_equal(sql.data, " AND EXISTS (SELECT 1 FROM region zs WHERE zs.code ="
-				      " h.region_code AND zs.path LIKE ?)");
+				      " h.region_code AND +zs.path LIKE ?)");
 	buf_release(&sql);
 }
 
