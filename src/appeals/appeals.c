@@ -245,7 +245,21 @@ int appeal_get(struct ctx *c, int64_t id, json_t **out)
 	db_done(st);
 	if (rc < 0)
 		return rc;
-	return rc == 1 ? 0 : ZL_E_NOT_FOUND;
+	if (rc != 1)
+		return ZL_E_NOT_FOUND;
+	{
+		json_t *photos = NULL;
+		char *prefix = xasprintf("/api/v1/appeals/%" PRId64 "/photos/", id);
+		rc = appeal_photos_json(c, id, prefix, &photos);
+		free(prefix);
+		if (rc) {
+			json_decref(*out);
+			*out = NULL;
+			return rc;
+		}
+		json_object_set_new(*out, "photos", photos);
+	}
+	return 0;
 }
 
 /* ---- list ---- */

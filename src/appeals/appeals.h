@@ -214,6 +214,26 @@ int appeal_events(struct ctx *c, int64_t id, json_t **items);
  */
 int appeal_action_apply(struct ctx *c, int64_t id, const json_t *in, json_t **out, json_t **allowed);
 
+/* ---- photos (photos.c; files as for contacts, platform/files.h) ---- */
+
+/*
+ * Attaches a photo (declared type content_type) to an appeal in the actor's
+ * scope: ZL_E_CONTACT_PHOTO_TOO_LARGE over 5 MB, ZL_E_CONTACT_PHOTO_TYPE
+ * unless image/jpeg or image/png, ZL_E_CONTACT_PHOTO_INVALID when the
+ * content is not that image. A new photo writes an appeal_photo row (user_id
+ * NULL for the portal's user 0), a "photo" event and an audit row, and sets
+ * *created; the same photo again changes nothing. *out is {sha256, mime,
+ * bytes, url} with url = url_prefix followed by the sha.
+ */
+int appeal_photo_add(struct ctx *c, int64_t id, const char *content_type, const void *data, size_t len,
+		     const char *url_prefix, json_t **out, int *created);
+/* The file (new string) and type of an appeal's photo, for a reader whose
+ * scope holds the appeal; ZL_E_NOT_FOUND otherwise. */
+int appeal_photo_path(struct ctx *c, int64_t id, const char *sha, char **path, const char **mime);
+/* The appeal's photos, oldest first, as a new array of {sha256, mime, bytes,
+ * url (url_prefix + sha), created_at}. No scope check: the caller has one. */
+int appeal_photos_json(struct ctx *c, int64_t id, const char *url_prefix, json_t **out);
+
 /*
  * The time-limit job: flags warnings (setting 'appeal.warn_share', 0.8),
  * flags overdue appeals and escalates them to the village's station team

@@ -11,6 +11,7 @@
 
 #include "org/org.h"
 #include "platform/audit.h"
+#include "platform/files.h"
 #include "platform/clock.h"
 
 /* ---- rate limits: a fixed window per {kind, address} ---- */
@@ -381,6 +382,16 @@ static int track_json(struct ctx *c, const struct tracked *t, json_t **out)
 		return rc;
 	}
 	json_object_set_new(o, "timeline", events);
+	if (t->details) {
+		json_t *photos = NULL;
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "/api/v1/public/track/%s/photos/", t->code);
+		if ((rc = appeal_photos_json(c, t->id, prefix, &photos))) {
+			json_decref(o);
+			return rc;
+		}
+		json_object_set_new(o, "photos", photos);
+	}
 	*out = o;
 	return 0;
 }
@@ -447,6 +458,69 @@ static int p_feedback(struct req *r, struct resp *w)
 	if ((rc = track_json(&r->ctx, &t, &out)))
 		return rc;
 	resp_json(w, 200, out);
+	return 0;
+}
+
+/* ---- photos: added within a day of submission, seen with the digits ---- */
+
+/* The receipt code and the phone digits (?phone_last4=) of a photo request;
+ * the digits are required when a phone was given. */
+static int photo_track(struct req *r, struct tracked *t)
+{
+	const char *digits = req_query(r, "phone_last4");
+	int rc;
+	if (digits && !*digits)
+		digits = NULL;
+	if ((rc = track_find(&r->ctx, req_param(r, "receipt_code"), digits, t)))
+		return rc;
+	if (!t->details) {
+		verr_add(&r->ctx.errs, "phone_last4", "请填写登记手机号的后 4 位",
+			 "'phone_last4' is required: give the last 4 digits of the phone");
+		return ZL_E_VALIDATION;
+	}
+	return 0;
+}
+
+static int p_photo_add(struct req *r, struct resp *w)
+{
+	struct tracked t;
+	json_t *out = NULL;
+	char cutoff[ZL_TIME_MAX], prefix[64];
+	int64_t fresh = 0;
+	int created = 0;
+	int rc = rate_limit(r, w, "photo", PORTAL_SUBMIT_MAX, PORTAL_SUBMIT_WINDOW_SEC);
+	if (rc || (rc = photo_track(r, &t)))
+		return rc;
+	time_format_utc(clock_now() - (int64_t)PORTAL_PHOTO_HOURS * 3600 * USEC_PER_SEC, cutoff);
+	rc = db_get_int(r->ctx.db, &fresh, "SELECT created_at >= ? FROM appeal WHERE id = ?", "ti", cutoff, t.id);
+	if (rc < 0)
+		return rc;
+	if (!fresh) {
+		ctx_detail(&r->ctx, "提交满 24 小时后不能再补充照片，请联系村里的干部",
+			   "photos can be added only within 24 hours of submission; please contact the village cadre");
+		return ZL_E_PORTAL_PHOTO_CLOSED;
+	}
+	snprintf(prefix, sizeof(prefix), "/api/v1/public/track/%s/photos/", t.code);
+	portal_actor(&r->ctx);
+	if ((rc = appeal_photo_add(&r->ctx, t.id, req_header(r, "Content-Type"), r->body, r->body_len, prefix, &out,
+				   &created)))
+		return rc;
+	file_answer(w, out, created);
+	return 0;
+}
+
+static int p_photo_get(struct req *r, struct resp *w)
+{
+	struct tracked t;
+	char *path = NULL;
+	const char *mime = NULL;
+	int rc = rate_limit(r, w, "track", PORTAL_TRACK_MAX, PORTAL_TRACK_WINDOW_SEC);
+	if (rc || (rc = photo_track(r, &t)))
+		return rc;
+	portal_actor(&r->ctx);
+	if ((rc = appeal_photo_path(&r->ctx, t.id, req_param(r, "sha"), &path, &mime)))
+		return rc;
+	file_send(r, w, path, mime);
 	return 0;
 }
 
@@ -701,6 +775,9 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/public/appeals", p_submit, NULL, ROUTE_PUBLIC },
 	{ "GET", "/api/v1/public/track/{receipt_code}", p_track, NULL, ROUTE_PUBLIC },
 	{ "POST", "/api/v1/public/track/{receipt_code}/feedback", p_feedback, NULL, ROUTE_PUBLIC },
+	{ "POST", "/api/v1/public/track/{receipt_code}/photos", p_photo_add, NULL,
+	  ROUTE_PUBLIC | ROUTE_RAW | ROUTE_LARGE_BODY },
+	{ "GET", "/api/v1/public/track/{receipt_code}/photos/{sha}", p_photo_get, NULL, ROUTE_PUBLIC },
 	{ "GET", "/api/v1/public/board/{village_code}", p_board, NULL, ROUTE_PUBLIC },
 };
 ROUTE_TABLE(portal_routes, "portal", routes);

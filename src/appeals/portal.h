@@ -20,6 +20,9 @@
 #define PORTAL_SUBMIT_MAX 10  /* new appeals */
 #define PORTAL_SUBMIT_WINDOW_SEC (60 * 60)
 #define PORTAL_FOLLOWUP_DAYS 7
+/* A resident adds photos within this many hours of submitting (counted
+ * against PORTAL_SUBMIT_MAX per window, as kind "photo"). */
+#define PORTAL_PHOTO_HOURS 24
 
 /*
  * Counts one request of kind ("track", "submit") from addr against max per
@@ -51,6 +54,9 @@ void portal_tick(void);
  * POST /api/v1/public/appeals,
  * GET  /api/v1/public/track/{receipt_code}?phone_last4=,
  * POST /api/v1/public/track/{receipt_code}/feedback,
+ * POST /api/v1/public/track/{receipt_code}/photos?phone_last4= (raw image,
+ *      within PORTAL_PHOTO_HOURS of submission),
+ * GET  /api/v1/public/track/{receipt_code}/photos/{sha}?phone_last4=,
  * GET  /api/v1/public/board/{village_code}.
  */
 extern const struct route_table portal_routes;

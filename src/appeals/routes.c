@@ -8,6 +8,7 @@
 #include "households/households.h"
 #include "org/org.h"
 #include "platform/audit.h"
+#include "platform/files.h"
 
 /* ---- appeals ---- */
 
@@ -86,6 +87,37 @@ static int a_action(struct req *r, struct resp *w)
 	if (rc)
 		return rc;
 	resp_json(w, 200, out);
+	return 0;
+}
+
+/* ---- photos ---- */
+
+static int a_photo_add(struct req *r, struct resp *w)
+{
+	json_t *out = NULL;
+	int64_t id;
+	int created = 0;
+	char prefix[64];
+	int rc = req_param_id(r, "id", &id);
+	if (rc)
+		return rc;
+	snprintf(prefix, sizeof(prefix), "/api/v1/appeals/%" PRId64 "/photos/", id);
+	if ((rc = appeal_photo_add(&r->ctx, id, req_header(r, "Content-Type"), r->body, r->body_len, prefix, &out,
+				   &created)))
+		return rc;
+	file_answer(w, out, created);
+	return 0;
+}
+
+static int a_photo_get(struct req *r, struct resp *w)
+{
+	char *path = NULL;
+	const char *mime = NULL;
+	int64_t id;
+	int rc = req_param_id(r, "id", &id);
+	if (rc || (rc = appeal_photo_path(&r->ctx, id, req_param(r, "sha"), &path, &mime)))
+		return rc;
+	file_send(r, w, path, mime);
 	return 0;
 }
 
@@ -180,6 +212,8 @@ static const struct route appeal_route_list[] = {
 	{ "GET", "/api/v1/appeals/{id}", a_get, "appeal.read", 0 },
 	{ "GET", "/api/v1/appeals/{id}/events", a_events, "appeal.read", 0 },
 	{ "POST", "/api/v1/appeals/{id}/actions", a_action, "appeal.write", 0 },
+	{ "POST", "/api/v1/appeals/{id}/photos", a_photo_add, "appeal.write", ROUTE_RAW | ROUTE_LARGE_BODY },
+	{ "GET", "/api/v1/appeals/{id}/photos/{sha}", a_photo_get, "appeal.read", 0 },
 	{ "GET", "/api/v1/appeal-categories", c_list, "category.read", 0 },
 	{ "POST", "/api/v1/appeal-categories", c_create, "category.write", 0 },
 	{ "GET", "/api/v1/appeal-categories/{id}", c_get, "category.read", 0 },

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "platform/files.h"
 #include "platform/http.h"
 
 /*
@@ -41,7 +42,7 @@
 
 #define CONTACT_EDIT_WINDOW_US (24LL * 3600 * 1000000)
 #define CONTACT_FUTURE_SLACK_US (5LL * 60 * 1000000) /* phone clocks run fast */
-#define CONTACT_PHOTO_MAX (5 * 1024 * 1024)
+#define CONTACT_PHOTO_MAX FILE_IMAGE_MAX
 
 /*
  * Creates a contact authored by the actor from {uuid?, method, started_at

@@ -122,10 +122,7 @@ static int h_photo_add(struct req *r, struct resp *w)
 				       &created);
 	if (rc)
 		return rc;
-	if (created)
-		resp_created(w, out, json_string_value(json_object_get(out, "url")));
-	else
-		resp_json(w, 200, out);
+	file_answer(w, out, created);
 	return 0;
 }
 
@@ -139,13 +136,7 @@ static int h_photo_get(struct req *r, struct resp *w)
 		rc = contact_photo_path(&r->ctx, id, req_param(r, "sha"), &path, &mime);
 	if (rc)
 		return rc;
-	w->status = 200;
-	w->content_type = mime;
-	w->file_path = req_strdup(r, path);
-	free(path);
-	/* the server adds "no-store" to every API answer; "private" says that
-	 * no shared cache may keep a resident's photo either way */
-	resp_header(w, "Cache-Control", "private");
+	file_send(r, w, path, mime);
 	return 0;
 }
 

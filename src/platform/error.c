@@ -98,6 +98,7 @@ static const struct zl_error_info table[] = {
 	{ ZL_E_PORTAL_RATE, 429, "portal.rate_limited", "操作太频繁了，请过一会儿再试", "too many requests from this address, try again later" },
 	{ ZL_E_PORTAL_PHONE, 403, "portal.phone_mismatch", "手机号后四位不对，请核对后再试", "the last four digits of the phone do not match" },
 	{ ZL_E_PORTAL_NO_FEEDBACK, 409, "portal.feedback_closed", "这件诉求现在不需要评价：办结后才能评价，且只能评价一次", "the appeal is not waiting for feedback; it can be rated once after it is resolved" },
+	{ ZL_E_PORTAL_PHOTO_CLOSED, 409, "portal.photo_closed", "提交满 24 小时后不能再补充照片", "photos can be added only within 24 hours of submission" },
 };
 
 const struct zl_error_info *zl_error_info(int code)

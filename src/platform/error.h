@@ -116,7 +116,8 @@ enum zl_err {
 	/* resident portal: -550 .. -579 */
 	ZL_E_PORTAL_RATE = -550,        /* 429 portal.rate_limited */
 	ZL_E_PORTAL_PHONE = -551,       /* 403 portal.phone_mismatch */
-	ZL_E_PORTAL_NO_FEEDBACK = -552  /* 409 portal.feedback_closed */
+	ZL_E_PORTAL_NO_FEEDBACK = -552, /* 409 portal.feedback_closed */
+	ZL_E_PORTAL_PHOTO_CLOSED = -553 /* 409 portal.photo_closed */
 };
 
 struct zl_error_info {

@@ -5,7 +5,7 @@
 // appeals-admin.js.
 
 import { registerPage, navigate, notify } from '../app.js';
-import { api, ApiError } from '../api.js';
+import { api, ApiError, getCsrf } from '../api.js';
 import { addStrings, t, getLang } from '../i18n.js';
 import {
   h, field, alertBox, clearErrors, showProblem, busy, pageHeader, dataTable,
@@ -75,6 +75,13 @@ addStrings({
     'ap.act.resolve': '办结',
     'ap.act.feedback': '登记群众评价',
     'ap.act.close': '关闭',
+    'ap.act.photo': '添加照片',
+    'ap.photos': '照片',
+    'ap.photos.none': '还没有照片。',
+    'ap.photos.add': '添加照片',
+    'ap.photos.hint': 'JPEG 或 PNG，每张不超过 5 MB；手机上可以直接拍照。',
+    'ap.photos.uploading': '正在上传…',
+    'ap.photos.done': '照片已添加',
     'ap.act.reopen': '重新办理',
     'ap.act.escalate': '升级督办',
     'ap.act.merge_into': '合并到其他诉求',
@@ -197,6 +204,13 @@ addStrings({
     'ap.act.resolve': 'Resolve',
     'ap.act.feedback': 'Record feedback',
     'ap.act.close': 'Close',
+    'ap.act.photo': 'Photo added',
+    'ap.photos': 'Photos',
+    'ap.photos.none': 'No photos yet.',
+    'ap.photos.add': 'Add a photo',
+    'ap.photos.hint': 'JPEG or PNG, at most 5 MB each; on a phone you can take one now.',
+    'ap.photos.uploading': 'Uploading…',
+    'ap.photos.done': 'Photo added',
     'ap.act.reopen': 'Reopen',
     'ap.act.escalate': 'Escalate',
     'ap.act.merge_into': 'Merge into another',
@@ -475,6 +489,61 @@ function eventDetail(ev) {
   return parts.join('；');
 }
 
+/**
+ * Sends one photo (a File) as the raw body of a POST to path; resolves to
+ * the photo JSON, rejects with an ApiError. Used by the portal too.
+ */
+export async function uploadPhoto(path, file, { csrf = true } = {}) {
+  const headers = { Accept: 'application/json, application/problem+json', 'Content-Type': file.type || 'application/octet-stream' };
+  if (csrf && getCsrf()) headers['X-CSRF-Token'] = getCsrf();
+  let res;
+  try {
+    res = await fetch(path, { method: 'POST', headers, body: file, credentials: 'same-origin', cache: 'no-store' });
+  } catch (_) {
+    throw new ApiError(0, { title: t('error.network'), detail: t('error.network_detail'), code: 'network' });
+  }
+  let data = null;
+  try { data = await res.json(); } catch (_) { data = null; }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** Thumbnails linking to the full photos; query is added to each URL. */
+export function photoGrid(photos, query = '') {
+  // width as an attribute (no inline styles under the CSP); images flow inline
+  return h('div', { class: 'ap-photos photo-grid' },
+    (photos || []).map((p) => [h('a', { href: p.url + query, target: '_blank', rel: 'noopener', class: 'photo-thumb' },
+      h('img', { src: p.url + query, alt: t('ap.photos'), loading: 'lazy', width: 112 })), ' ']));
+}
+
+function photoSection(a, ctx) {
+  const box = h('section', { class: 'card ap-photos-card' }, h('h2', null, t('ap.photos')));
+  box.append((a.photos || []).length ? photoGrid(a.photos) : h('p', { class: 'muted' }, t('ap.photos.none')));
+  if (ctx.user.role === 'viewer') return box;
+  const alert = alertBox();
+  const input = h('input', { type: 'file', id: 'appeal-photo-input', accept: 'image/*', capture: 'environment' });
+  const status = h('span', { class: 'muted', role: 'status' });
+  input.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    alert.hidden = true;
+    status.textContent = t('ap.photos.uploading');
+    try {
+      await uploadPhoto(`/api/v1/appeals/${a.id}/photos`, file);
+      notify(t('ap.photos.done'), 'ok');
+      navigate(`#/appeal/${a.id}`);
+    } catch (e) {
+      status.textContent = '';
+      input.value = '';
+      alert.replaceChildren(h('strong', null, e.title || String(e)), e.detail ? h('p', null, e.detail) : null);
+      alert.hidden = false;
+    }
+  });
+  box.append(alert, h('label', { for: 'appeal-photo-input' }, t('ap.photos.add')), ' ', input, ' ', status,
+    h('p', { class: 'muted' }, t('ap.photos.hint')));
+  return box;
+}
+
 async function renderDetail(root, ctx) {
   const id = ctx.params.id;
   const [appeal, events] = await Promise.all([
@@ -523,6 +592,7 @@ async function renderDetail(root, ctx) {
   const resolution = a.resolution ? h('div', null, h('h3', null, t('ap.facts.resolution')), h('p', { class: 'ap-desc' }, a.resolution)) : null;
   const feedback = a.feedback ? h('p', null, `${t('ap.facts.feedback')}：${t(`ap.sat.${a.feedback}`)}${a.feedback_comment ? `（${a.feedback_comment}）` : ''}`) : null;
   root.append(h('section', { class: 'card ap-detail' }, status, notes, desc, facts, resolution, feedback));
+  root.append(photoSection(a, ctx));
 
   const actionsBox = h('section', { class: 'card ap-actions-card' }, h('h2', null, t('ap.actions')));
   const buttons = h('div', { class: 'ap-actions', id: 'appeal-actions' });

@@ -8,6 +8,7 @@ import { registerPage, navigate } from '../app.js';
 import { addStrings, t, getLang } from '../i18n.js';
 import { api, isAbort } from '../api.js';
 import { h, field, alertBox, clearErrors, showErrors, showProblem, busy } from '../ui.js';
+import { uploadPhoto, photoGrid } from './appeals.js';
 
 addStrings({
   zh: {
@@ -35,6 +36,12 @@ addStrings({
     'portal.code_label': '您的查询码',
     'portal.write_down': '请把这个查询码抄下来或拍照保存，查进度要用它。',
     'portal.track_now': '查看办理进度',
+    'portal.photo_title': '补充照片（可不填）',
+    'portal.photo_intro': '拍一张现场照片，干部看得更清楚。提交后 24 小时内都可以补充。',
+    'portal.photo_add': '拍照或选择照片',
+    'portal.photo_busy': '正在上传照片…',
+    'portal.photo_done': '已上传 {n} 张照片',
+    'track.photos': '照片',
     'portal.another': '再反映一个问题',
     'portal.board_link': '看看本村公开栏',
     'portal.track_link': '已经反映过？查进度',
@@ -136,6 +143,12 @@ addStrings({
     'portal.code_label': 'Your tracking code',
     'portal.write_down': 'Write this code down or take a photo: you need it to track the progress.',
     'portal.track_now': 'Track the progress',
+    'portal.photo_title': 'Add photos (optional)',
+    'portal.photo_intro': 'A photo of the place helps the cadre. You can add photos for 24 hours after sending.',
+    'portal.photo_add': 'Take or choose a photo',
+    'portal.photo_busy': 'Uploading the photo…',
+    'portal.photo_done': '{n} photo(s) uploaded',
+    'track.photos': 'Photos',
     'portal.another': 'Report another problem',
     'portal.board_link': 'See the village board',
     'portal.track_link': 'Reported already? Track it',
@@ -312,7 +325,7 @@ async function renderPortal(root, ctx) {
       try {
         const res = await api.post(`${PUBLIC}/appeals`, body, { headers: { 'Idempotency-Key': idemKey }, redirect401: false });
         done();
-        step3(res);
+        step3(res, (body.submitter_phone || '').replace(/\D/g, '').slice(-4));
       } catch (err) {
         done();
         if (!isAbort(err)) showProblem(form, box, err);
@@ -322,15 +335,48 @@ async function renderPortal(root, ctx) {
     desc.focus();
   };
 
-  const step3 = (res) => show(stepLine(3),
+  const step3 = (res, last4) => show(stepLine(3),
     h('div', { class: 'alert alert-ok', role: 'status' }, h('p', { class: 'alert-title' }, t('portal.done_title'))),
     h('p', { class: 'portal-code-label' }, t('portal.code_label')),
     h('p', { class: 'portal-code', id: 'portal-code', lang: 'en' }, res.receipt_code),
     h('p', { class: 'portal-write' }, t('portal.write_down')),
+    photoStep(res.receipt_code, res.phone_given ? last4 : ''),
     h('a', { class: 'btn btn-primary btn-block portal-big', href: `#/track?code=${encodeURIComponent(res.receipt_code)}` }, t('portal.track_now')),
     h('button', { type: 'button', class: 'btn btn-block portal-back', onclick: () => navigate(`#/portal/${village.code}`) }, t('portal.another')));
 
   step1();
+}
+
+// The optional photo step after the receipt code ("补充照片"): each photo
+// chosen goes to the public route at once (the phone's last four digits
+// when one was given).
+function photoStep(code, last4) {
+  const box = alertBox();
+  const query = last4 ? `?phone_last4=${encodeURIComponent(last4)}` : '';
+  const input = h('input', { type: 'file', id: 'portal-photo', accept: 'image/*', capture: 'environment', class: 'portal-file' });
+  const status = h('p', { class: 'hint', role: 'status', id: 'portal-photo-status' });
+  const thumbs = h('div');
+  const sent = [];
+  input.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    box.hidden = true;
+    status.textContent = t('portal.photo_busy');
+    try {
+      const ph = await uploadPhoto(`${PUBLIC}/track/${encodeURIComponent(code)}/photos${query}`, file, { csrf: false });
+      if (!sent.some((x) => x.sha256 === ph.sha256)) sent.push(ph);
+      status.textContent = t('portal.photo_done', { n: sent.length });
+      thumbs.replaceChildren(photoGrid(sent, query));
+    } catch (err) {
+      status.textContent = '';
+      box.replaceChildren(h('p', { class: 'alert-title' }, err.title || String(err)), err.detail ? h('p', null, err.detail) : null);
+      box.hidden = false;
+    }
+    input.value = '';
+  });
+  return h('section', { class: 'card portal-photos', id: 'portal-photos' },
+    h('h2', null, t('portal.photo_title')), h('p', { class: 'hint' }, t('portal.photo_intro')), box,
+    h('label', { for: 'portal-photo', class: 'portal-file-label' }, t('portal.photo_add')), input, status, thumbs);
 }
 
 // ---------------------------------------------------------------- track
@@ -400,6 +446,8 @@ function trackResult(res, last4, notice) {
         !r.details ? h('p', { class: 'hint' }, t('track.more_hint')) : null,
         r.description ? h('div', null, h('h2', null, t('track.description')), h('p', { class: 'portal-text' }, r.description)) : null,
         r.resolution ? h('div', null, h('h2', null, t('track.resolution')), h('p', { class: 'portal-text' }, r.resolution)) : null,
+        r.photos && r.photos.length ? h('div', null, h('h2', null, t('track.photos')),
+          photoGrid(r.photos, last4 ? `?phone_last4=${encodeURIComponent(last4)}` : '')) : null,
         r.feedback ? h('p', null, `${t('track.your_feedback')}：${t(`sat.${r.feedback}`)}`) : null),
       r.details && r.feedback_open ? feedbackForm(r, last4, (after) => draw(after,
         after.state === 'reopened' ? t('track.thanks_reopen') : t('track.thanks'))) : null,
