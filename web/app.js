@@ -47,6 +47,7 @@ const PAGE_MODULES = [
   './pages/record.js',
   './pages/outbox.js',
   './pages/apikeys.js',
+  './pages/outbound.js',
   './pages/inbox.js',
 ];
 

@@ -5,24 +5,12 @@
 // messages read. Two sign-ins in all (the server rate-limits them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, SKIP, DEMO, DESKTOP, PHONE, launch, open, signIn, navHrefs, scrollWidth } from './helpers.mjs';
+import { BASE, SKIP, DEMO, DESKTOP, PHONE, launch, open, signIn, navHrefs, scrollWidth, apiCall } from './helpers.mjs';
 
 let browser;
 let ctx; // {context, page, errors}, first the administrator, then the leader
 const keyName = `web-o311-${Date.now() % 1000000}`;
 let villages = []; // names of the villages the leader was stationed at
-
-/** Calls the API from the page with the session's cookie and CSRF token. */
-function apiCall(page, method, path, body) {
-  return page.evaluate(async ([m, p, b]) => {
-    const headers = { Accept: 'application/json' };
-    if (b !== null) headers['Content-Type'] = 'application/json';
-    if (m !== 'GET') headers['X-CSRF-Token'] = sessionStorage.getItem('zl.csrf');
-    const res = await fetch(p, { method: m, headers, body: b === null ? undefined : JSON.stringify(b) });
-    const text = await res.text();
-    return { status: res.status, data: text ? JSON.parse(text) : null };
-  }, [method, path, body ?? null]);
-}
 
 before(async () => {
   if (SKIP) return;

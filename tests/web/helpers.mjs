@@ -58,3 +58,17 @@ export async function navHrefs(page) {
 export function scrollWidth(page) {
   return page.evaluate(() => document.scrollingElement.scrollWidth);
 }
+
+/** Calls the API from the page with the session's cookie and CSRF token; {status, data}. */
+export function apiCall(page, method, path, body) {
+  return page.evaluate(async ([m, p, b]) => {
+    const headers = { Accept: 'application/json' };
+    if (b !== null) headers['Content-Type'] = 'application/json';
+    if (m !== 'GET') headers['X-CSRF-Token'] = sessionStorage.getItem('zl.csrf');
+    const res = await fetch(p, { method: m, headers, body: b === null ? undefined : JSON.stringify(b) });
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
+    return { status: res.status, data };
+  }, [method, path, body ?? null]);
+}
