@@ -160,26 +160,6 @@ static int str_differs(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
 }
 
-static int tx_open(struct db *db, int *own)
-{
-	*own = !db_in_tx(db);
-	return *own ? db_begin(db) : 0;
-}
-
-static int tx_close(struct db *db, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc < 0) {
-		db_rollback(db);
-		return rc;
-	}
-	rc = db_commit(db);
-	if (rc < 0)
-		db_rollback(db);
-	return rc;
-}
-
 /* ---- field checks: each adds its field error and returns -1 ---- */
 
 static int check_username(struct ctx *c, const char *s)
@@ -351,7 +331,7 @@ int user_create(struct ctx *c, const json_t *in, json_t **out)
 	if (rc < 0)
 		return rc;
 
-	rc = tx_open(c->db, &own);
+	rc = db_tx_join(c->db, &own);
 	if (rc < 0) {
 		own = 0;
 		goto out;
@@ -380,7 +360,7 @@ int user_create(struct ctx *c, const json_t *in, json_t **out)
 	rc = audit_log(c, "user.create", "user", id_text, NULL, after);
 	json_decref(after);
 	after = user_json(&u);
-	rc = tx_close(c->db, own, rc);
+	rc = db_tx_end(c->db, own, rc);
 	own = 0;
 	if (rc == 0) {
 		*out = after;
@@ -388,7 +368,7 @@ int user_create(struct ctx *c, const json_t *in, json_t **out)
 	}
 out:
 	if (own)
-		tx_close(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
+		db_tx_end(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
 	json_decref(after);
 	user_row_release(&u);
 	free(hash);
@@ -521,7 +501,7 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 		user_row_release(&u);
 	}
 
-	rc = tx_open(c->db, &own);
+	rc = db_tx_join(c->db, &own);
 	if (rc < 0) {
 		own = 0;
 		goto out;
@@ -604,7 +584,7 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 	int newly_disabled = v.disabled_at && !u.disabled_at;
 	if (!fields_changed && !hash) {
 		*out = user_json(&u);
-		rc = tx_close(c->db, own, 0);
+		rc = db_tx_end(c->db, own, 0);
 		own = 0;
 		if (rc < 0) {
 			json_decref(*out);
@@ -637,7 +617,7 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 		rc = audit_log(c, "user.password_reset", "user", id_text, before, after);
 	json_decref(after);
 	after = user_json(&v);
-	rc = tx_close(c->db, own, rc);
+	rc = db_tx_end(c->db, own, rc);
 	own = 0;
 	if (rc == 0) {
 		*out = after;
@@ -645,7 +625,7 @@ int user_update(struct ctx *c, int64_t id, const json_t *patch, json_t **out)
 	}
 out:
 	if (own)
-		tx_close(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
+		db_tx_end(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
 	json_decref(before);
 	json_decref(after);
 	user_row_release(&u);

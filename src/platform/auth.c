@@ -64,28 +64,6 @@ static char *random_secret_new(size_t n)
 
 /* ---- small shared helpers ---- */
 
-/* Opens a write transaction unless the caller already holds one. */
-static int tx_open(struct db *db, int *own)
-{
-	*own = !db_in_tx(db);
-	return *own ? db_begin(db) : 0;
-}
-
-/* Commits or rolls back a transaction opened by tx_open; passes rc on. */
-static int tx_close(struct db *db, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc < 0) {
-		db_rollback(db);
-		return rc;
-	}
-	rc = db_commit(db);
-	if (rc < 0)
-		db_rollback(db);
-	return rc;
-}
-
 /* A stored UTC time as display text, or JSON null. */
 static json_t *json_time(const char *stored)
 {
@@ -676,7 +654,7 @@ int auth_login(struct ctx *c, const char *username, const char *password, char *
 		ok = 0;
 	}
 
-	rc = tx_open(c->db, &own);
+	rc = db_tx_join(c->db, &own);
 	if (rc < 0) {
 		own = 0;
 		goto out;
@@ -684,7 +662,7 @@ int auth_login(struct ctx *c, const char *username, const char *password, char *
 	int64_t now = clock_now();
 	if (!ok) {
 		rc = login_failure_add(c, name, now);
-		rc = tx_close(c->db, own, rc);
+		rc = db_tx_end(c->db, own, rc);
 		own = 0;
 		if (rc == 0)
 			rc = ZL_E_AUTH_FAILED;
@@ -722,7 +700,7 @@ int auth_login(struct ctx *c, const char *username, const char *password, char *
 	rc = audit_log(c, "session.create", "session", sid_text, NULL, after);
 	if (rc < 0)
 		goto out;
-	rc = tx_close(c->db, own, 0);
+	rc = db_tx_end(c->db, own, 0);
 	own = 0;
 	if (rc < 0)
 		goto out;
@@ -733,7 +711,7 @@ int auth_login(struct ctx *c, const char *username, const char *password, char *
 	secret = csrf_new = NULL;
 out:
 	if (own)
-		tx_close(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
+		db_tx_end(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
 	json_decref(after);
 	free(hash);
 	free(secret);
@@ -899,7 +877,7 @@ static int password_change(struct ctx *c, const char *old_pw, const char *new_pw
 	if (rc < 0)
 		goto out;
 
-	rc = tx_open(c->db, &own);
+	rc = db_tx_join(c->db, &own);
 	if (rc < 0) {
 		own = 0;
 		goto out;
@@ -923,13 +901,13 @@ static int password_change(struct ctx *c, const char *old_pw, const char *new_pw
 		after = json_pack("{s:b, s:b}", "must_change_password", 0, "other_sessions_ended", 1);
 		rc = audit_log(c, "user.password_change", "user", id_text, before, after);
 	}
-	rc = tx_close(c->db, own, rc);
+	rc = db_tx_end(c->db, own, rc);
 	own = 0;
 	if (rc == 0)
 		c->actor.must_change_password = 0;
 out:
 	if (own)
-		tx_close(c->db, own, ZL_E_INTERNAL);
+		db_tx_end(c->db, own, ZL_E_INTERNAL);
 	json_decref(before);
 	json_decref(after);
 	if (hash)
@@ -1031,7 +1009,7 @@ int auth_token_create(struct ctx *c, const char *name, json_t **out)
 	int rc = token_name_check(c, name);
 	if (rc < 0)
 		return rc;
-	rc = tx_open(c->db, &own);
+	rc = db_tx_join(c->db, &own);
 	if (rc < 0)
 		return rc;
 	rc = db_get_int(c->db, &exists,
@@ -1064,7 +1042,7 @@ int auth_token_create(struct ctx *c, const char *name, json_t **out)
 	rc = audit_log(c, "token.create", "token", id_text, NULL, after);
 	if (rc < 0)
 		goto out;
-	rc = tx_close(c->db, own, 0);
+	rc = db_tx_end(c->db, own, 0);
 	own = 0;
 	if (rc < 0)
 		goto out;
@@ -1072,7 +1050,7 @@ int auth_token_create(struct ctx *c, const char *name, json_t **out)
 			 prefix, "token", token, "created_at", json_time(tnow));
 out:
 	if (own)
-		tx_close(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
+		db_tx_end(c->db, own, rc < 0 ? rc : ZL_E_INTERNAL);
 	json_decref(after);
 	if (token)
 		sodium_memzero(token, strlen(token));
@@ -1087,7 +1065,7 @@ int auth_token_revoke(struct ctx *c, int64_t id)
 	json_t *before = NULL, *after = NULL;
 	int own = 0;
 
-	int rc = tx_open(c->db, &own);
+	int rc = db_tx_join(c->db, &own);
 	if (rc < 0)
 		return rc;
 	rc = token_load(c, id, &before, scope);
@@ -1118,7 +1096,7 @@ int auth_token_revoke(struct ctx *c, int64_t id)
 	snprintf(id_text, sizeof(id_text), "%" PRId64, id);
 	rc = audit_log(c, "token.revoke", "token", id_text, before, after);
 out:
-	rc = tx_close(c->db, own, rc);
+	rc = db_tx_end(c->db, own, rc);
 	json_decref(before);
 	json_decref(after);
 	return rc;

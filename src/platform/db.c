@@ -1003,3 +1003,23 @@ out:
 		ret = ZL_E_INTEGRITY;
 	return ret;
 }
+
+int db_tx_join(struct db *db, int *own)
+{
+	*own = !db_in_tx(db);
+	return *own ? db_begin(db) : 0;
+}
+
+int db_tx_end(struct db *db, int own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc < 0) {
+		db_rollback(db);
+		return rc;
+	}
+	rc = db_commit(db);
+	if (rc < 0)
+		db_rollback(db);
+	return rc;
+}

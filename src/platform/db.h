@@ -45,6 +45,14 @@ int db_commit(struct db *db);
 void db_rollback(struct db *db);
 int db_in_tx(struct db *db);
 
+/* For services called both inside a caller's transaction (the router's, the
+ * CLI's) and on their own: db_tx_join() opens a write transaction unless one
+ * is open (*own says whether it did); db_tx_end() commits it when rc is not
+ * negative, else rolls back, only when own, and passes rc (or the commit's
+ * error) on. */
+int db_tx_join(struct db *db, int *own);
+int db_tx_end(struct db *db, int own, int rc);
+
 /* Runs SQL without parameters (one or more statements). */
 int db_exec(struct db *db, const char *sql);
 
