@@ -551,7 +551,7 @@ static void surname_of(const char *name, char out[8])
 	out[n] = '\0';
 }
 
-/* The photo, or a neat placeholder with the surname in it. */
+/* The photo, or, without one, the surname drawn in a frame. */
 static void draw_photo(struct pen *p, cairo_surface_t *img, const char *cadre, double x, double y,
 		       double w, double h)
 {

@@ -329,14 +329,35 @@ static int actor_fill(struct db *db, struct actor *a, int64_t user_id, const cha
 
 #define USER_COLS "u.username, u.role, u.scope_code, u.must_change_password, u.disabled_at"
 
+/* The columns USER_COLS names, read from position first on. */
+struct user_row {
+	char username[ZL_NAME_MAX], role[16], scope[ZL_CODE_MAX];
+	int must_change, disabled;
+};
+
+/* Copies a text column into a fixed buffer ("" for NULL). */
+static void col_copy(struct db_stmt *st, int col, char *out, size_t n)
+{
+	const char *v = db_col_text(st, col);
+	snprintf(out, n, "%s", v ? v : "");
+}
+
+static void user_row_read(struct db_stmt *st, int first, struct user_row *u)
+{
+	col_copy(st, first, u->username, sizeof(u->username));
+	col_copy(st, first + 1, u->role, sizeof(u->role));
+	col_copy(st, first + 2, u->scope, sizeof(u->scope));
+	u->must_change = (int)db_col_int(st, first + 3);
+	u->disabled = !db_col_isnull(st, first + 4);
+}
+
 static int resolve_cookie(struct ctx *c, const char *cookie, char *csrf)
 {
 	char hash[SHA256_HEX];
 	char tcreated[ZL_TIME_MAX] = "", tseen[ZL_TIME_MAX] = "";
-	char username[ZL_NAME_MAX] = "", role[16] = "", scope[ZL_CODE_MAX] = "";
 	char csrf_buf[AUTH_CSRF_MAX + 1] = "";
-	int64_t sid, uid, must_change;
-	int disabled;
+	struct user_row u;
+	int64_t sid, uid;
 	struct db_stmt *st = NULL;
 
 	sha256_hex(cookie, hash);
@@ -355,14 +376,10 @@ static int resolve_cookie(struct ctx *c, const char *cookie, char *csrf)
 	}
 	sid = db_col_int(st, 0);
 	uid = db_col_int(st, 1);
-	snprintf(csrf_buf, sizeof(csrf_buf), "%s", db_col_text(st, 2) ? db_col_text(st, 2) : "");
-	snprintf(tcreated, sizeof(tcreated), "%s", db_col_text(st, 3) ? db_col_text(st, 3) : "");
-	snprintf(tseen, sizeof(tseen), "%s", db_col_text(st, 4) ? db_col_text(st, 4) : "");
-	snprintf(username, sizeof(username), "%s", db_col_text(st, 5) ? db_col_text(st, 5) : "");
-	snprintf(role, sizeof(role), "%s", db_col_text(st, 6) ? db_col_text(st, 6) : "");
-	snprintf(scope, sizeof(scope), "%s", db_col_text(st, 7) ? db_col_text(st, 7) : "");
-	must_change = db_col_int(st, 8);
-	disabled = !db_col_isnull(st, 9);
+	col_copy(st, 2, csrf_buf, sizeof(csrf_buf));
+	col_copy(st, 3, tcreated, sizeof(tcreated));
+	col_copy(st, 4, tseen, sizeof(tseen));
+	user_row_read(st, 5, &u);
 	db_done(st);
 
 	int64_t now = clock_now(), created, seen;
@@ -377,9 +394,9 @@ static int resolve_cookie(struct ctx *c, const char *cookie, char *csrf)
 		       tnow, sid);
 		return ZL_E_AUTH_EXPIRED;
 	}
-	if (disabled)
+	if (u.disabled)
 		return ZL_E_UNAUTHENTICATED;
-	rc = actor_fill(c->db, &c->actor, uid, username, role, scope, (int)must_change);
+	rc = actor_fill(c->db, &c->actor, uid, u.username, u.role, u.scope, u.must_change);
 	if (rc < 0)
 		return rc;
 	c->actor.session_id = sid;
@@ -419,9 +436,9 @@ static const char *bearer_secret(const char *authorization, char *out, size_t ou
 static int resolve_bearer(struct ctx *c, const char *secret)
 {
 	char hash[SHA256_HEX];
-	char username[ZL_NAME_MAX] = "", role[16] = "", scope[ZL_CODE_MAX] = "";
 	char tused[ZL_TIME_MAX] = "";
-	int64_t tid, uid, must_change;
+	struct user_row u;
+	int64_t tid, uid;
 	struct db_stmt *st = NULL;
 
 	sha256_hex(secret, hash);
@@ -440,14 +457,11 @@ static int resolve_bearer(struct ctx *c, const char *secret)
 	}
 	tid = db_col_int(st, 0);
 	uid = db_col_int(st, 1);
-	snprintf(tused, sizeof(tused), "%s", db_col_text(st, 2) ? db_col_text(st, 2) : "");
-	snprintf(username, sizeof(username), "%s", db_col_text(st, 3) ? db_col_text(st, 3) : "");
-	snprintf(role, sizeof(role), "%s", db_col_text(st, 4) ? db_col_text(st, 4) : "");
-	snprintf(scope, sizeof(scope), "%s", db_col_text(st, 5) ? db_col_text(st, 5) : "");
-	must_change = db_col_int(st, 6);
+	col_copy(st, 2, tused, sizeof(tused));
+	user_row_read(st, 3, &u); /* disabled users are excluded by the query */
 	db_done(st);
 
-	rc = actor_fill(c->db, &c->actor, uid, username, role, scope, (int)must_change);
+	rc = actor_fill(c->db, &c->actor, uid, u.username, u.role, u.scope, u.must_change);
 	if (rc < 0)
 		return rc;
 	c->actor.via_token = 1;
