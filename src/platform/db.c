@@ -47,6 +47,8 @@ struct db {
 	struct db_stmt **slots;
 	size_t nslots, ncached;
 	struct db_stmt *loose;
+	void (*after_commit[4])(void); /* run once the open transaction commits */
+	size_t nafter;
 };
 
 static _Thread_local int64_t tl_step_us;
@@ -533,16 +535,36 @@ int db_begin_read(struct db *db)
 int db_commit(struct db *db)
 {
 	int ret = run_simple(db, "COMMIT");
+	size_t n = db->nafter;
 
 	if (ret && db_in_tx(db))
 		db_rollback(db);
+	db->nafter = 0;
+	for (size_t i = 0; !ret && i < n; i++)
+		db->after_commit[i]();
 	return ret;
+}
+
+void db_after_commit(struct db *db, void (*fn)(void))
+{
+	for (size_t i = 0; i < db->nafter; i++)
+		if (db->after_commit[i] == fn)
+			return;
+	if (!db_in_tx(db)) {
+		fn(); /* autocommit: the change is already durable */
+		return;
+	}
+	if (db->nafter < sizeof(db->after_commit) / sizeof(db->after_commit[0]))
+		db->after_commit[db->nafter++] = fn;
 }
 
 /* Safe to call when no transaction is open. */
 void db_rollback(struct db *db)
 {
-	if (!db || sqlite3_get_autocommit(db->h))
+	if (!db)
+		return;
+	db->nafter = 0;
+	if (sqlite3_get_autocommit(db->h))
 		return;
 	run_simple(db, "ROLLBACK");
 }

@@ -44,6 +44,10 @@ int db_begin_read(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 int db_in_tx(struct db *db);
+/* Runs fn (a cheap, non-blocking call such as server_tick_wake) once the
+ * transaction open on db commits; forgotten if it rolls back; run at once
+ * when no transaction is open. At most four different functions wait. */
+void db_after_commit(struct db *db, void (*fn)(void));
 
 /* For services called both inside a caller's transaction (the router's, the
  * CLI's) and on their own: db_tx_join() opens a write transaction unless one

@@ -169,6 +169,10 @@ int server_run(const struct server_opts *o, const struct route_table *const *tab
 void server_on_tick(void (*fn)(void));
 /* Runs every registered tick function once, now (the test clock calls it). */
 void server_tick_run(void);
+/* Asks the tick thread to run now instead of at its next interval (new
+ * outbound messages); a no-op without a running server and under the test
+ * clock, whose tests drive the tick themselves. */
+void server_tick_wake(void);
 
 /* Route tables of the platform. */
 extern const struct route_table server_routes;

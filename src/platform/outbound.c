@@ -15,7 +15,7 @@
 
 #define EP_COLS "id, kind, target, server_url, secret_enc IS NOT NULL, events, active, created_at, updated_at"
 #define MSG_COLS "id, endpoint_id, notification_id, kind, state, attempts, next_attempt_at, last_error, " \
-		 "created_at, sent_at, payload_json"
+		 "created_at, sent_at, payload_json, recipient_mask, dead_at"
 #define SECRET_MIN 16
 #define SECRET_MAX 256
 
@@ -71,7 +71,51 @@ int outbound_enqueue(struct ctx *c, int64_t notification_id, int64_t user_id, co
 			    "iitttt", ids[i], notification_id, kind, text, created_utc, created_utc);
 	free(text);
 	free(ids);
+	if (rc >= 0)
+		db_after_commit(c->db, server_tick_wake);
 	return rc < 0 ? rc : 0;
+}
+
+int outbound_sms_direct(struct ctx *c, const char *phone, const char *text, const char *kind,
+			const char *entity, const char *entity_id, int64_t *id)
+{
+	char mobile[12], mask[PII_MASK_MAX], hash[PII_HASH_HEX], now[ZL_TIME_MAX];
+	unsigned char *blob = NULL;
+	size_t blob_len = 0;
+	json_t *payload;
+	char *json;
+	long n = text ? utf8_len(text) : -1;
+	int rc;
+
+	if (!phone || pii_mobile_check(phone, mobile))
+		verr_add(&c->errs, "phone", "手机号应为 11 位大陆手机号", "'phone' must be an 11-digit mainland mobile number");
+	if (n < 1 || n > 300)
+		verr_add(&c->errs, "text", "短信内容应为 1-300 个字", "'text' must be 1-300 characters");
+	if (!kind || !*kind)
+		verr_add(&c->errs, "kind", "缺少消息类型", "'kind' is required");
+	if (c->errs.n)
+		return ZL_E_VALIDATION;
+	if ((rc = pii_encrypt(mobile, &blob, &blob_len)) < 0)
+		return rc;
+	pii_hash(mobile, hash);
+	pii_mask_phone(mobile, mask, sizeof(mask));
+	time_format_utc(clock_now(), now);
+	payload = json_pack("{s:s,s:s,s:s?,s:s?,s:o}", "event", kind, "text", text, "entity", entity, "entity_id",
+			    entity_id, "created_at", time_json(now));
+	json = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(payload);
+	rc = db_run(c->db,
+		    "INSERT INTO outbound_message(endpoint_id, kind, payload_json, state, attempts, next_attempt_at, "
+		    "created_at, recipient_enc, recipient_hash, recipient_mask) VALUES (NULL, ?, ?, 'pending', 0, ?, ?, "
+		    "?, ?, ?)", "ttttbtt", kind, json, now, now, blob, blob_len, hash, mask);
+	free(json);
+	free(blob);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = db_last_id(c->db);
+	db_after_commit(c->db, server_tick_wake);
+	return 0;
 }
 
 /* ---- endpoints ---- */
@@ -233,7 +277,7 @@ static int opt_bool(struct ctx *c, const json_t *in, const char *field, int *out
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v)) {
-		verr_add(&c->errs, field, "应为 true 或 false", "'active' must be true or false");
+		verr_add(&c->errs, field, "应为 true 或 false", "a boolean (true or false) is required");
 		return 0;
 	}
 	*out = json_is_true(v);
@@ -375,8 +419,11 @@ out:
 static json_t *message_json(struct db_stmt *st)
 {
 	json_t *payload = json_loads(db_col_text(st, 10), 0, NULL);
-	return json_pack("{s:I,s:I,s:o,s:s,s:s,s:I,s:o,s:s?,s:o,s:o,s:o}", "id", (json_int_t)db_col_int(st, 0),
-			 "endpoint_id", (json_int_t)db_col_int(st, 1), "notification_id",
+	/* endpoint_id null: an SMS to a person (recipient, masked) */
+	return json_pack("{s:I,s:o,s:s?,s:o,s:o,s:s,s:s,s:I,s:o,s:s?,s:o,s:o,s:o}", "id",
+			 (json_int_t)db_col_int(st, 0), "endpoint_id",
+			 db_col_isnull(st, 1) ? json_null() : json_integer(db_col_int(st, 1)), "recipient",
+			 db_col_text(st, 11), "dead_at", time_json(db_col_text(st, 12)), "notification_id",
 			 db_col_isnull(st, 2) ? json_null() : json_integer(db_col_int(st, 2)), "kind",
 			 db_col_text(st, 3), "state", db_col_text(st, 4), "attempts", (json_int_t)db_col_int(st, 5),
 			 "next_attempt_at", time_json(db_col_text(st, 6)), "last_error", db_col_text(st, 7),
@@ -441,8 +488,8 @@ int outbound_message_replay(struct ctx *c, int64_t id, json_t **out)
 		return ZL_E_OUTBOUND_NOT_DEAD;
 	}
 	time_format_utc(clock_now(), now);
-	rc = db_run(c->db, "UPDATE outbound_message SET state = 'pending', attempts = 0, next_attempt_at = ? "
-			   "WHERE id = ?", "ti", now, id);
+	rc = db_run(c->db, "UPDATE outbound_message SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+			   "dead_at = NULL WHERE id = ?", "ti", now, id);
 	if (rc >= 0)
 		rc = message_load(c, id, out);
 	if (rc >= 0) {

@@ -47,6 +47,24 @@ int outbound_enqueue(struct ctx *c, int64_t notification_id, int64_t user_id, co
 		     const char *entity_id, const char *created_utc);
 
 /*
+ * Queues one SMS to a person who is not an endpoint (a resident who gave a
+ * phone with an appeal, a household asked to confirm a visit): phone (an
+ * 11-digit mainland mobile; kept in the queue encrypted with the
+ * personal-data key and shown masked), text (1..300 characters; the sender
+ * puts "【直联】" in front), kind (a stable name such as
+ * "appeal.feedback_ask" or "contact.confirm_code"), entity/entity_id (what it
+ * is about; may be NULL). The tick sends it through the default gateway
+ * (setting 'outbound.sms_url', 'outbound.sms_method', 'outbound.sms_body')
+ * with the same retries and dead-letter list as endpoint messages; the text
+ * is kept in the queue (so never put more personal data in it than the
+ * person needs). Runs inside the caller's write transaction and wakes the
+ * sender after it commits. *id (may be NULL) gets the message id. 0,
+ * ZL_E_VALIDATION (a bad phone or text), ZL_E_PII_KEY, or a storage error.
+ */
+int outbound_sms_direct(struct ctx *c, const char *phone, const char *text, const char *kind,
+			const char *entity, const char *entity_id, int64_t *id);
+
+/*
  * Sends the messages due at now_us (at most a batch of 100, for at most
  * about 20 s, and after one failure no more to that endpoint in this run) on
  * db, which must not be in a transaction: each send happens outside any

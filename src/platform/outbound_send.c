@@ -101,10 +101,17 @@ static int load_due(struct db *db, const char *now, struct due **out, size_t *n)
 {
 	struct db_stmt *st = NULL;
 	struct due *d = xcalloc(BATCH, sizeof(*d));
-	int rc = db_prepare(db, "SELECT m.id, m.endpoint_id, m.attempts, m.kind, m.payload_json, e.kind, e.target, "
-				"e.server_url, e.secret_enc FROM outbound_message m JOIN outbound_endpoint e ON "
-				"e.id = m.endpoint_id WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND "
-				"e.active = 1 ORDER BY m.next_attempt_at, m.id LIMIT ?", &st);
+	/* a message without an endpoint is an SMS to recipient_enc through the
+	 * default gateway (outbound_sms_direct); endpoint_id 0 stands for it */
+	/* taken in turns across endpoints (the first due of each, then the
+	 * second...), so a backlog to one failing endpoint never starves the
+	 * others of the batch */
+	int rc = db_prepare(db, "SELECT m.id, coalesce(m.endpoint_id, 0), m.attempts, m.kind, m.payload_json, "
+				"coalesce(e.kind, 'sms'), e.target, e.server_url, e.secret_enc, m.recipient_enc, "
+				"row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS turn "
+				"FROM outbound_message m LEFT JOIN outbound_endpoint e ON e.id = m.endpoint_id "
+				"WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND "
+				"(e.active = 1 OR m.endpoint_id IS NULL) ORDER BY turn, m.next_attempt_at, m.id LIMIT ?", &st);
 	*out = NULL;
 	*n = 0;
 	if (rc < 0) {
@@ -126,6 +133,14 @@ static int load_due(struct db *db, const char *now, struct due **out, size_t *n)
 		if ((blob = db_col_blob(st, 8, &x->secret_len)) && x->secret_len) {
 			x->secret_enc = xmalloc(x->secret_len);
 			memcpy(x->secret_enc, blob, x->secret_len);
+		}
+		if (!x->endpoint_id) {
+			size_t len = 0;
+			free(x->target);
+			x->target = NULL;
+			/* a phone that no longer opens (no key) is sent as failed */
+			if ((blob = db_col_blob(st, 9, &len)) && len && pii_decrypt(blob, len, &x->target) < 0)
+				x->target = NULL;
 		}
 	}
 	db_done(st);
@@ -416,8 +431,14 @@ static int send_sms(const struct due *d, const struct send_cfg *g, struct buf *e
 		buf_adds(err, "curl_easy_init failed");
 		return -1;
 	}
+	if (!d->target) {
+		buf_adds(err, "the recipient's phone cannot be decrypted: is the personal-data key loaded?");
+		curl_easy_cleanup(h);
+		return -1;
+	}
 	p = json_loads(d->payload, 0, NULL);
-	buf_addf(&text, "【直联】%s", payload_str(p, "title_zh"));
+	/* a direct SMS carries its own text; an endpoint's, the notice's title */
+	buf_addf(&text, "【直联】%s", *payload_str(p, "text") ? payload_str(p, "text") : payload_str(p, "title_zh"));
 	json_decref(p);
 	fill_template(h, tmpl, d->target, text.data, &url);
 	curl_easy_setopt(h, CURLOPT_URL, url.data);
@@ -453,8 +474,8 @@ static int record(struct db *db, const struct due *d, int ok, const char *err, i
 		rc = db_run(db, "UPDATE outbound_message SET state = 'sent', attempts = ?, sent_at = ?, "
 				"last_error = NULL WHERE id = ? AND state = 'pending'", "iti", (int64_t)attempts, now, d->id);
 	else if (wait < 0)
-		rc = db_run(db, "UPDATE outbound_message SET state = 'dead', attempts = ?, last_error = ? "
-				"WHERE id = ? AND state = 'pending'", "iti", (int64_t)attempts, msg, d->id);
+		rc = db_run(db, "UPDATE outbound_message SET state = 'dead', attempts = ?, last_error = ?, dead_at = ? "
+				"WHERE id = ? AND state = 'pending'", "itti", (int64_t)attempts, msg, now, d->id);
 	else {
 		time_format_utc(now_us + wait * USEC_PER_SEC, next);
 		rc = db_run(db, "UPDATE outbound_message SET attempts = ?, next_attempt_at = ?, last_error = ? "
@@ -487,6 +508,30 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_start(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Deletes up to 1000 sent messages older than 'outbound.keep_days' days (0
+ * or less: keep them all), in one short transaction. */
+static int purge_sent(struct db *db, int64_t now_us)
+{
+	char *v = setting(db, "outbound.keep_days"), before[ZL_TIME_MAX];
+	int64_t days = 30;
+	int rc;
+	if (v && parse_int64(v, &days))
+		days = 30;
+	free(v);
+	if (days <= 0)
+		return 0;
+	time_format_utc(now_us - days * 24 * 3600 * USEC_PER_SEC, before);
+	if ((rc = db_begin(db)) < 0)
+		return rc;
+	rc = db_run(db, "DELETE FROM outbound_message WHERE id IN (SELECT id FROM outbound_message WHERE "
+			"state = 'sent' AND sent_at < ? LIMIT 1000)", "t", before);
+	if (rc < 0) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db);
 }
 
 int outbound_run(struct db *db, int64_t now_us)
@@ -529,6 +574,8 @@ int outbound_run(struct db *db, int64_t now_us)
 	}
 	cfg_free(&g);
 	due_free(d, n);
+	if (rc >= 0)
+		rc = purge_sent(db, now_us);
 	return rc < 0 ? rc : attempted;
 }
 

@@ -757,7 +757,7 @@ static size_t tick_n;
 static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tick_stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tick_stop_cond = PTHREAD_COND_INITIALIZER;
-static int tick_stop;
+static int tick_stop, tick_wake, tick_running;
 
 void server_on_tick(void (*fn)(void))
 {
@@ -779,6 +779,18 @@ void server_tick_run(void)
 	pthread_mutex_unlock(&tick_lock);
 }
 
+void server_tick_wake(void)
+{
+	if (clock_test_enabled())
+		return;
+	pthread_mutex_lock(&tick_stop_lock);
+	if (tick_running) {
+		tick_wake = 1;
+		pthread_cond_signal(&tick_stop_cond);
+	}
+	pthread_mutex_unlock(&tick_stop_lock);
+}
+
 static void *tick_thread(void *arg)
 {
 	const char *env = getenv("ZHILIAN_TICK_SECONDS");
@@ -791,7 +803,10 @@ static void *tick_thread(void *arg)
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)secs;
-		pthread_cond_timedwait(&tick_stop_cond, &tick_stop_lock, &until);
+		while (!tick_stop && !tick_wake)
+			if (pthread_cond_timedwait(&tick_stop_cond, &tick_stop_lock, &until))
+				break;
+		tick_wake = 0;
 		if (tick_stop)
 			break;
 		pthread_mutex_unlock(&tick_stop_lock);
@@ -935,12 +950,16 @@ int server_run(const struct server_opts *o, const struct route_table *const *tab
 		threads, o->db_path);
 	tick_stop = 0;
 	ticker_started = tick_n && pthread_create(&ticker, NULL, tick_thread, NULL) == 0;
+	pthread_mutex_lock(&tick_stop_lock);
+	tick_running = ticker_started;
+	pthread_mutex_unlock(&tick_stop_lock);
 	while (sigwait(&set, &sig) != 0)
 		;
 	fprintf(stderr, "zhilian: signal %d, stopping\n", sig);
 	if (ticker_started) {
 		pthread_mutex_lock(&tick_stop_lock);
 		tick_stop = 1;
+		tick_running = 0;
 		pthread_cond_signal(&tick_stop_cond);
 		pthread_mutex_unlock(&tick_stop_lock);
 		pthread_join(ticker, NULL);

@@ -263,6 +263,7 @@ def test_dead_letter_and_replay(server, api, receiver):
     assert rec.count() == 6
     dead = messages(api, ep["id"], state="dead")
     assert len(dead) == 1 and dead[0]["attempts"] == 6 and dead[0]["last_error"] == "HTTP 500"
+    assert dead[0]["dead_at"] is not None and dead[0]["endpoint_id"] == ep["id"]
     assert messages(api, ep["id"], state="pending") == []
     # the dead-letter list across endpoints has it too
     r = api.get("/api/v1/outbound/messages", params={"state": "dead", "limit": 500})
@@ -273,7 +274,7 @@ def test_dead_letter_and_replay(server, api, receiver):
     rec.always_fail = False
     r = api.post("/api/v1/outbound/messages/%d/replay" % dead[0]["id"])
     assert r.status_code == 200, r.text
-    assert r.json()["state"] == "pending" and r.json()["attempts"] == 0
+    assert r.json()["state"] == "pending" and r.json()["attempts"] == 0 and r.json()["dead_at"] is None
     problem(api.post("/api/v1/outbound/messages/%d/replay" % dead[0]["id"]), 409, "outbound.not_dead")
     server.clock(advance="PT1S")
     assert rec.count() == 7
@@ -448,3 +449,26 @@ def test_secret_survives_rotate_key(request, receiver):
     got = rec.requests[0]
     assert got["headers"]["X-Zhilian-Signature"] == \
         "sha256=" + hmac.new(secret.encode(), got["body"], hashlib.sha256).hexdigest()
+
+
+def test_sent_at_once_without_waiting_for_the_tick(request, receiver):
+    """Without the test clock a committed change wakes the sender: the
+    webhook arrives in seconds although the tick interval is an hour."""
+    s = Server(name="outbound-wake", test_clock=False)
+    request.addfinalizer(s.cleanup)
+    _settings(s.db)
+    with _SlowTick():
+        s.start()
+    rec = receiver()
+    c = s.token_client("admin")
+    ep = add_endpoint(c, kind="webhook", target=rec.url)
+    notify(c)
+    deadline = time.monotonic() + 10
+    while rec.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert rec.count() == 1
+    deadline = time.monotonic() + 5
+    while messages(c, ep["id"])[0]["state"] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert messages(c, ep["id"])[0]["state"] == "sent"
+

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "households/pii.h"
 #include "platform/clock.h"
 #include "platform/notify.h"
 #include "platform/outbound.h"
@@ -168,6 +169,133 @@ static void test_retry_bookkeeping(void **state)
 	db_close(db);
 }
 
+
+static int after_runs;
+static void after_hook(void)
+{
+	after_runs++;
+}
+
+/* db_after_commit: run after COMMIT only, forgotten on rollback, once. */
+static void test_after_commit(void **state)
+{
+	struct db *db = unit_db();
+	(void)state;
+	after_runs = 0;
+	assert_int_equal(db_begin(db), 0);
+	db_after_commit(db, after_hook);
+	db_after_commit(db, after_hook);
+	assert_int_equal(after_runs, 0);
+	db_rollback(db);
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_commit(db), 0);
+	assert_int_equal(after_runs, 0);
+	assert_int_equal(db_begin(db), 0);
+	db_after_commit(db, after_hook);
+	assert_int_equal(db_commit(db), 0);
+	assert_int_equal(after_runs, 1);
+	db_after_commit(db, after_hook); /* no transaction: at once */
+	assert_int_equal(after_runs, 2);
+	db_close(db);
+}
+
+/* A direct SMS: validated, the phone encrypted and masked, sent through the
+ * default gateway with retries; dead_at when it gives up; sent ones purged
+ * after 'outbound.keep_days'. */
+static void test_sms_direct(void **state)
+{
+	struct ctx c;
+	struct db *db = queue_db(&c);
+	char dir[] = "/tmp/zl-ob-XXXXXX", *key, *err = NULL, *plain = NULL;
+	const void *blob;
+	size_t len = 0;
+	struct db_stmt *st = NULL;
+	int64_t t0, id = 0;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	key = xasprintf("%s/k.key", dir);
+	assert_int_equal(pii_key_load(key, 1), 0);
+	assert_int_equal(time_parse(T0, &t0), 0);
+	assert_int_equal(db_exec(db, "UPDATE outbound_endpoint SET active = 0;"
+				     "INSERT INTO setting(key, value) VALUES ('outbound.sms_url', "
+				     "'http://127.0.0.1:1/sms?to={phone}&t={text}') ON CONFLICT(key) DO UPDATE "
+				     "SET value = excluded.value"), 0);
+
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(outbound_sms_direct(&c, "12345", "", "appeal.feedback_ask", NULL, NULL, NULL),
+			 ZL_E_VALIDATION);
+	assert_int_equal(c.errs.n, 2);
+	verr_release(&c.errs);
+	assert_int_equal(outbound_sms_direct(&c, "+86 138 0013 8000", "您的诉求已办结", "appeal.feedback_ask",
+					     "appeal", "5", &id), 0);
+	assert_int_equal(db_commit(db), 0);
+	assert_true(id > 0);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE endpoint_id IS NULL AND "
+				   "recipient_mask = '138****8000' AND state = 'pending'"), 1);
+	/* the phone is not in the clear anywhere in the row */
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE payload_json LIKE '%13800138000%'"),
+			 0);
+	assert_int_equal(db_prepare(db, "SELECT recipient_enc FROM outbound_message WHERE id = ?", &st), 0);
+	db_bindv(st, "i", id);
+	assert_int_equal(db_step(st), 1);
+	blob = db_col_blob(st, 0, &len);
+	assert_int_equal(pii_decrypt(blob, len, &plain), 0);
+	db_done(st);
+	assert_string_equal(plain, "13800138000");
+	free(plain);
+
+	/* the gateway refuses: retried like any message, then dead with its time */
+	for (int i = 0; i < OUTBOUND_MAX_ATTEMPTS; i++) {
+		assert_int_equal(outbound_run(db, t0), 1);
+		if (i < OUTBOUND_MAX_ATTEMPTS - 1)
+			t0 += outbound_backoff(i + 1) * USEC_PER_SEC;
+	}
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE state = 'dead' AND dead_at IS NOT NULL"),
+			 1);
+	assert_int_equal(db_get_text(db, &err, "SELECT last_error FROM outbound_message", ""), 1);
+	assert_non_null(strstr(err, "connect"));
+	free(err);
+
+	/* sent messages older than keep_days go; newer ones and dead ones stay */
+	assert_int_equal(db_exec(db, "UPDATE outbound_message SET state = 'sent', sent_at = '2026-01-01T00:00:00Z';"
+				     "INSERT INTO outbound_message(endpoint_id, kind, payload_json, state, next_attempt_at, "
+				     "created_at, sent_at) VALUES (1, 'x', '{}', 'sent', '" T0 "', '" T0 "', '" T0 "'),"
+				     "(1, 'x', '{}', 'dead', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', NULL)"), 0);
+	assert_int_equal(outbound_run(db, t0), 0);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message"), 2);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE state = 'sent' AND sent_at = '" T0 "'"),
+			 1);
+	pii_key_unload();
+	free(key);
+	key = xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(key), 0);
+	free(key);
+	ctx_release(&c);
+	db_close(db);
+}
+
+/* A backlog to one endpoint does not fill the batch: every endpoint with a
+ * due message gets its turn in the same run. */
+static void test_turns_across_endpoints(void **state)
+{
+	struct ctx c;
+	struct db *db = queue_db(&c);
+	int64_t t0;
+	(void)state;
+	assert_int_equal(time_parse(T0, &t0), 0);
+	assert_int_equal(db_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150) "
+				     "INSERT INTO outbound_message(endpoint_id, kind, payload_json, next_attempt_at, created_at) "
+				     "SELECT 1, 'appeal.new', '{}', '2026-03-01T00:00:00Z', '" T0 "' FROM n;"
+				     "INSERT INTO outbound_message(endpoint_id, kind, payload_json, next_attempt_at, created_at) "
+				     "VALUES (2, 'handover.in', '{}', '" T0 "', '" T0 "')"), 0);
+	assert_int_equal(outbound_run(db, t0), 2);
+	assert_int_equal(count(db, "SELECT attempts FROM outbound_message WHERE endpoint_id = 2"), 1);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE endpoint_id = 1 AND attempts = 1"), 1);
+	ctx_release(&c);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +304,9 @@ int main(void)
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_enqueue_in_tx),
 		cmocka_unit_test(test_retry_bookkeeping),
+		cmocka_unit_test(test_after_commit),
+		cmocka_unit_test(test_sms_direct),
+		cmocka_unit_test(test_turns_across_endpoints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
