@@ -67,6 +67,7 @@ addStrings({
     'ob.col.last_try': '最后尝试',
     'ob.col.next': '下次发送',
     'ob.col.sent': '发送时间',
+    'ob.direct_sms': '短信给群众',
     'ob.status.on': '启用',
     'ob.status.off': '停用',
     'ob.has_secret': '已设置',
@@ -129,6 +130,7 @@ addStrings({
     'ob.col.last_try': 'Last try',
     'ob.col.next': 'Next try',
     'ob.col.sent': 'Sent',
+    'ob.direct_sms': 'SMS to a resident',
     'ob.status.on': 'Active',
     'ob.status.off': 'Inactive',
     'ob.has_secret': 'Set',
@@ -342,6 +344,8 @@ async function renderMessages(root, ctx, state) {
   const listArea = h('div', { class: 'list-area' });
   root.append(listArea);
   const epCell = (m) => {
+    // no endpoint: an SMS to a person (a resident, a household), phone masked
+    if (m.endpoint_id == null) return h('span', { class: 'obd-ep' }, h('span', { class: 'muted' }, `${t('ob.direct_sms')} `), h('span', { class: 'obd-url' }, m.recipient || ''));
     const ep = endpoints.get(m.endpoint_id);
     return ep ? h('span', { class: 'obd-ep' }, h('span', { class: 'muted' }, `${kindLabel(ep.kind)} #${ep.id} `), h('span', { class: 'obd-url' }, ep.target)) : `#${m.endpoint_id}`;
   };
@@ -349,8 +353,7 @@ async function renderMessages(root, ctx, state) {
     ? { key: 'next_attempt_at', label: t('ob.col.next'), class: 'col-time', render: (m) => formatTime(m.next_attempt_at) }
     : state === 'sent'
       ? { key: 'sent_at', label: t('ob.col.sent'), class: 'col-time', render: (m) => formatTime(m.sent_at) }
-      // a dead message keeps the time its last try was due
-      : { key: 'next_attempt_at', label: t('ob.col.last_try'), class: 'col-time', render: (m) => formatTime(m.next_attempt_at || m.created_at) };
+      : { key: 'dead_at', label: t('ob.col.last_try'), class: 'col-time', render: (m) => formatTime(m.dead_at || m.next_attempt_at || m.created_at) };
   const columns = [
     { key: 'id', label: t('ob.col.id'), class: 'col-nowrap', render: (m) => `#${m.id}` },
     { key: 'endpoint', label: t('ob.col.endpoint'), render: epCell },
