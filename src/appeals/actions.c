@@ -1,10 +1,12 @@
 /*
  * actions.c: applies one workflow action to an appeal: checks the table
  * (state, then role, then required fields), performs the action's effect
- * (deadlines, pause, extension, routing, feedback, merge), and records the
- * event, the audit row, the household count and the notifications.
+ * (deadlines, pause, extension, routing, feedback, merge, the resident's
+ * SMS ask at resolution), and records the event, the audit row, the
+ * household count and the notifications.
  */
 #include "appeals_int.h"
+#include "portal.h"
 
 #include "org/org.h"
 #include "platform/audit.h"
@@ -327,9 +329,14 @@ static int effect(struct act *x)
 		return do_approve_extension(x);
 	if (!strcmp(a, "resolve")) {
 		int rc = text_field(x, "resolution", 2000, &s);
-		if (rc || (rc = set_time(x, "resolved_at", x->now)))
+		int asked = 0;
+		if (rc || (rc = set_time(x, "resolved_at", x->now)) ||
+		    (rc = db_run(x->c->db, "UPDATE appeal SET resolution = ? WHERE id = ?", "ti", s, x->a.id)))
 			return rc;
-		return db_run(x->c->db, "UPDATE appeal SET resolution = ? WHERE id = ?", "ti", s, x->a.id);
+		/* the resident (and those of appeals merged into it) asked by SMS */
+		rc = portal_feedback_ask(x->c, x->a.id, 0, &asked);
+		json_object_set_new(x->payload, "sms", json_integer(asked));
+		return rc;
 	}
 	if (!strcmp(a, "feedback")) {
 		int rc = do_feedback(x);
@@ -371,8 +378,11 @@ int appeal_action_apply(struct ctx *c, int64_t id, const json_t *in, json_t **ou
 		return ZL_E_VALIDATION;
 	}
 	t = appeal_transition_find(x.a.state, x.action);
-	if (!t || !perm_allows(c->actor.role, t->perm)) {
-		*allowed = appeal_allowed_actions(x.a.state, c->actor.role, x.a.ext_requested_days > 0);
+	if (!appeal_action_permitted(t, c->actor.role, x.a.tie)) {
+		if (t && perm_allows(c->actor.role, t->perm))
+			ctx_detail(c, "该诉求没有交由您或您所在的部门承办，您只能执行所列的操作",
+				   "the appeal is not assigned to you or to a department of yours; you may take only the actions listed");
+		*allowed = appeal_allowed_actions(x.a.state, c->actor.role, x.a.tie, x.a.ext_requested_days > 0);
 		return t ? ZL_E_APPEAL_ACTION_FORBIDDEN : ZL_E_APPEAL_ILLEGAL;
 	}
 	for (int i = 0; i < 3 && t->required[i]; i++)

@@ -31,6 +31,13 @@ int64_t appeal_time_col(struct db_stmt *st, int col)
 	return s && !time_parse(s, &us) ? us : 0;
 }
 
+enum appeal_tie appeal_tie_of(int own, int64_t assignee, int64_t department)
+{
+	if (own)
+		return APPEAL_TIE_OWN;
+	return assignee || department ? APPEAL_TIE_NONE : APPEAL_TIE_UNROUTED;
+}
+
 void appeal_id_text(int64_t id, char out[24])
 {
 	snprintf(out, 24, "%" PRId64, id);
@@ -61,14 +68,14 @@ int appeal_load(struct ctx *c, int64_t id, struct appeal_row *a)
 		       "a.accept_amount, a.accept_unit, a.resolve_amount, a.resolve_unit, a.accept_due_at, "
 		       "a.due_at, a.paused_since, a.paused_total_sec, a.extension_sec, "
 		       "COALESCE(a.extension_requested_days, 0), COALESCE(a.merged_into_id, 0), a.overdue_at, "
-		       "a.warned_at, a.escalated_at, a.escalation_level "
+		       "a.warned_at, a.escalated_at, a.escalation_level, " APPEAL_OWN_COL " "
 		       "FROM appeal a WHERE a.id = ?");
 	scope_sql(&sql, "a.village_code");
 	rc = db_prepare(c->db, sql.data, &st);
 	buf_release(&sql);
 	if (rc)
 		return rc;
-	db_bindv(st, "it", id, c->actor.scope_like);
+	db_bindv(st, "iiit", c->actor.user_id, c->actor.user_id, id, c->actor.scope_like);
 	rc = db_step(st);
 	if (rc == 1) {
 		a->id = db_col_int(st, 0);
@@ -94,6 +101,7 @@ int appeal_load(struct ctx *c, int64_t id, struct appeal_row *a)
 		a->warned = !db_col_isnull(st, 20);
 		a->escalated = !db_col_isnull(st, 21);
 		a->escalation_level = db_col_int(st, 22);
+		a->tie = appeal_tie_of((int)db_col_int(st, 23), a->assignee, a->department);
 	}
 	db_done(st);
 	if (rc < 0)
@@ -161,7 +169,7 @@ int64_t appeal_escalation_target(struct db *db, const char *village_code)
 	"a.extension_requested_days, a.overdue_at, a.warned_at, a.escalated_at, a.escalation_level, " \
 	"a.escalated_to_user_id, a.merged_into_id, a.resolution, a.resolved_at, a.feedback, a.feedback_comment, " \
 	"a.public_consent, a.created_at, a.updated_at, a.accept_unit, a.accept_amount, a.resolve_unit, " \
-	"a.resolve_amount "
+	"a.resolve_amount, " APPEAL_OWN_COL " "
 #define APPEAL_FROM \
 	"FROM appeal a JOIN region rg ON rg.code = a.village_code " \
 	"JOIN appeal_category cat ON cat.id = a.category_id " \
@@ -223,7 +231,9 @@ static json_t *row_json(struct ctx *c, struct db_stmt *st)
 	json_object_set_new(o, "created_at", org_time_json(db_col_text(st, 39)));
 	json_object_set_new(o, "updated_at", org_time_json(db_col_text(st, 40)));
 	json_object_set_new(o, "allowed_actions",
-			    appeal_allowed_actions(s, c->actor.role, !db_col_isnull(st, 27) && db_col_int(st, 27) > 0));
+			    appeal_allowed_actions(s, c->actor.role,
+						   appeal_tie_of((int)db_col_int(st, 45), db_col_int(st, 17), db_col_int(st, 19)),
+						   !db_col_isnull(st, 27) && db_col_int(st, 27) > 0));
 	return o;
 }
 
@@ -238,7 +248,7 @@ int appeal_get(struct ctx *c, int64_t id, json_t **out)
 	buf_release(&sql);
 	if (rc)
 		return rc;
-	db_bindv(st, "it", id, c->actor.scope_like);
+	db_bindv(st, "iiit", c->actor.user_id, c->actor.user_id, id, c->actor.scope_like);
 	rc = db_step(st);
 	if (rc == 1)
 		*out = row_json(c, st);
@@ -275,7 +285,7 @@ int appeal_list(struct ctx *c, const struct appeal_filter *f, const struct page 
 {
 	struct buf sql = BUF_INIT;
 	struct db_stmt *st = NULL;
-	struct bind b[16];
+	struct bind b[18];
 	size_t nb = 0;
 	int64_t last = 0, due_us;
 	char due[ZL_TIME_MAX];
@@ -290,6 +300,8 @@ int appeal_list(struct ctx *c, const struct appeal_filter *f, const struct page 
 		return ZL_E_VALIDATION;
 	}
 	buf_adds(&sql, "SELECT " APPEAL_COLS APPEAL_FROM "WHERE 1 = 1");
+	b[nb++] = (struct bind){ 'i', c->actor.user_id, NULL }; /* APPEAL_OWN_COL */
+	b[nb++] = (struct bind){ 'i', c->actor.user_id, NULL };
 	scope_sql(&sql, "a.village_code");
 	b[nb++] = (struct bind){ 't', 0, c->actor.scope_like };
 	if (p->after) {

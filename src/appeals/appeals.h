@@ -163,8 +163,29 @@ extern const char *const appeal_actions[];
 /* The table row for {state, action}, or NULL when the action is not allowed
  * in that state. */
 const struct appeal_transition *appeal_transition_find(enum appeal_state s, const char *action);
-/* The actions allowed in state s to role r, as a new JSON array of names. */
-json_t *appeal_allowed_actions(enum appeal_state s, enum role r, int extension_pending);
+/*
+ * How the actor stands to an appeal (accountability: a cadre answers for
+ * the appeals that are theirs, and only those).
+ *   OWN:      assigned to the actor, or to a department the actor is a
+ *             current member of (department_member with no end_date);
+ *   UNROUTED: nobody's yet (no assignee and no department);
+ *   NONE:     somebody else's.
+ */
+enum appeal_tie { APPEAL_TIE_NONE = 0, APPEAL_TIE_UNROUTED = 1, APPEAL_TIE_OWN = 2 };
+
+/*
+ * 1 if role r, standing tie to the appeal, may take the table row t (NULL:
+ * 0): the role must hold t's permission; leaders and admins (whose scope
+ * holds the appeal: the caller loaded it in scope) may take every action
+ * they hold; a cadre may comment on any appeal in scope, take the intake
+ * actions (accept, reject, assign, transfer, merge_into) on an unrouted
+ * one, and everything else only on an appeal of their own.
+ */
+int appeal_action_permitted(const struct appeal_transition *t, enum role r, enum appeal_tie tie);
+/* The actions allowed in state s to role r standing tie to the appeal (as
+ * appeal_action_permitted), as a new JSON array of names in the table's
+ * order; approve_extension only while an extension is pending. */
+json_t *appeal_allowed_actions(enum appeal_state s, enum role r, enum appeal_tie tie, int extension_pending);
 
 /* ---- the service (appeals.c) ---- */
 
@@ -183,7 +204,8 @@ json_t *appeal_allowed_actions(enum appeal_state s, enum role r, int extension_p
  */
 int appeal_create(struct ctx *c, const json_t *in, json_t **out);
 /* One appeal (JSON as in docs/openapi.yaml: state, deadlines, flags,
- * allowed_actions for the actor, submitter masked). */
+ * allowed_actions for the actor by state, role and appeal_tie, submitter
+ * masked). */
 int appeal_get(struct ctx *c, int64_t id, json_t **out);
 
 /* Filters of appeal_list; zero / NULL fields do not filter. */
@@ -207,10 +229,12 @@ int appeal_events(struct ctx *c, int64_t id, json_t **items);
 /*
  * Applies {action, ...} to an appeal by the workflow table. Errors:
  * ZL_E_APPEAL_ILLEGAL (the action is not allowed in the state) and
- * ZL_E_APPEAL_ACTION_FORBIDDEN (the role may not take it) with *allowed set
+ * ZL_E_APPEAL_ACTION_FORBIDDEN (the caller may not take it: the role, or a
+ * cadre's appeal_tie, as appeal_action_permitted) with *allowed set
  * to the actions the actor may take (a new array the caller frees; NULL on
  * other errors); ZL_E_VALIDATION for missing or bad fields;
  * ZL_E_APPEAL_NO_EXTENSION; ZL_E_APPEAL_MERGE_TARGET. *out is the appeal.
+ * resolve also asks the residents by SMS (portal_feedback_ask, portal.h).
  */
 int appeal_action_apply(struct ctx *c, int64_t id, const json_t *in, json_t **out, json_t **allowed);
 

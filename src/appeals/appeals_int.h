@@ -19,7 +19,18 @@ struct appeal_row {
 	int64_t accept_due, due, paused_since; /* microseconds, 0 = none */
 	int64_t paused_total_sec, extension_sec, ext_requested_days, escalation_level;
 	int overdue, warned, escalated;
+	enum appeal_tie tie; /* how the actor who loaded it stands to it */
 };
+
+/* A select-list column: 1 if the appeal "a" is the actor's own (assigned to
+ * them or to a department they are a current member of). Binds the actor's
+ * user id twice, before the statement's other parameters. */
+#define APPEAL_OWN_COL \
+	"(COALESCE(a.assignee_user_id = ?, 0) OR EXISTS (SELECT 1 FROM department_member m " \
+	"WHERE m.department_id = a.department_id AND m.user_id = ? AND m.end_date IS NULL))"
+/* The tie from that column and the appeal's assignee and department (0:
+ * none). */
+enum appeal_tie appeal_tie_of(int own, int64_t assignee, int64_t department);
 
 /* Loads an appeal in the actor's scope; ZL_E_NOT_FOUND otherwise. */
 int appeal_load(struct ctx *c, int64_t id, struct appeal_row *a);

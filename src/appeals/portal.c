@@ -1,18 +1,24 @@
 /*
  * portal.c: the resident portal's API (no account): choosers, submission,
  * tracking by receipt code, the resident's feedback, the public board with
- * the village's monthly figures, per-address rate limits, and the 7-day
- * follow-up tick. Everything goes through the appeal service (appeals.h).
+ * the village's monthly figures, per-address rate limits, the SMS that asks
+ * the resident "is it fixed?" (at resolution and after 7 silent days), and
+ * the 7-day follow-up tick. Everything goes through the appeal service
+ * (appeals.h).
  */
 #include <pthread.h>
+#include <sodium.h>
 
 #include "portal.h"
 #include "appeals_int.h"
 
+#include "households/cards.h"
+#include "households/pii.h"
 #include "org/org.h"
 #include "platform/audit.h"
 #include "platform/files.h"
 #include "platform/clock.h"
+#include "platform/outbound.h"
 
 /* ---- rate limits: a fixed window per {kind, address} ---- */
 
@@ -694,6 +700,121 @@ static int p_board(struct req *r, struct resp *w)
 	return 0;
 }
 
+/* ---- asking the resident by SMS ---- */
+
+#define PORTAL_HASH "#/portal/"
+
+char *portal_track_url(struct ctx *c, const char *receipt_code)
+{
+	/* the cards' base address (setting, environment, default) ends in
+	 * "#/portal/" + the village: the same base serves the track page */
+	char *portal = cards_portal_url(c, ""), *url;
+	size_t n = strlen(portal);
+	if (n >= strlen(PORTAL_HASH) && !strcmp(portal + n - strlen(PORTAL_HASH), PORTAL_HASH))
+		portal[n - strlen(PORTAL_HASH)] = '\0';
+	url = xasprintf("%s#/track?code=%s", portal, receipt_code);
+	free(portal);
+	return url;
+}
+
+/* One resident to ask: the receipt code they hold and their phone. */
+struct ask {
+	char code[16];
+	char hash[PII_HASH_HEX];
+	unsigned char *blob;
+	size_t len;
+};
+
+static int asks_load(struct ctx *c, int64_t id, struct ask **out, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	size_t cap = 0;
+	int rc = db_prepare(c->db, "SELECT receipt_code, COALESCE(submitter_phone_hash, ''), submitter_phone_enc FROM appeal "
+				   "WHERE (id = ? OR merged_into_id = ?) AND submitter_phone_enc IS NOT NULL "
+				   "ORDER BY id <> ?, id", &st);
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	db_bindv(st, "iii", id, id, id);
+	while ((rc = db_step(st)) == 1) {
+		size_t len = 0;
+		const void *blob = db_col_blob(st, 2, &len);
+		struct ask *a;
+		if (!blob || !len)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		a = &(*out)[(*n)++];
+		snprintf(a->code, sizeof(a->code), "%s", db_col_text(st, 0));
+		snprintf(a->hash, sizeof(a->hash), "%s", db_col_text(st, 1));
+		a->blob = xmalloc(len);
+		memcpy(a->blob, blob, len);
+		a->len = len;
+	}
+	db_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* 1 if an earlier resident in the list has the same phone (asked once). */
+static int ask_repeated(const struct ask *a, size_t i)
+{
+	for (size_t k = 0; a[i].hash[0] && k < i; k++)
+		if (!strcmp(a[k].hash, a[i].hash))
+			return 1;
+	return 0;
+}
+
+int portal_feedback_ask(struct ctx *c, int64_t id, int follow_up, int *asked)
+{
+	struct ask *a = NULL;
+	size_t n = 0;
+	char ids[24];
+	int rc;
+
+	*asked = 0;
+	if (!outbound_sms_ready(c->db))
+		return 0; /* nothing that could be sent is queued (the demo town, a town without SMS) */
+	rc = asks_load(c, id, &a, &n);
+	appeal_id_text(id, ids);
+	for (size_t i = 0; !rc && i < n; i++) {
+		char *phone = NULL, *url, *text;
+		if (ask_repeated(a, i))
+			continue;
+		url = portal_track_url(c, a[i].code);
+		/* nothing personal: the receipt code the resident holds and the link */
+		text = follow_up ?
+			xasprintf("您反映的问题（查询码 %s）办结已满 7 天，还没收到您的评价。问题真的解决了吗？"
+				  "请点链接告诉我们：%s", a[i].code, url) :
+			xasprintf("您反映的问题（查询码 %s）已办结。问题真的解决了吗？您满意吗？请点链接告诉我们：%s",
+				  a[i].code, url);
+		rc = pii_decrypt(a[i].blob, a[i].len, &phone);
+		if (!rc)
+			rc = outbound_sms_direct(c, phone, text, follow_up ? "appeal.follow_up" : "appeal.feedback_ask",
+						 "appeal", ids, NULL);
+		if (!rc)
+			(*asked)++;
+		else if (rc == ZL_E_PII_KEY || rc == ZL_E_VALIDATION || rc == ZL_E_INTEGRITY) {
+			/* the ask is a courtesy: it never blocks the resolution or the job */
+			fprintf(stderr, "zhilian: appeal %s: feedback SMS not queued: %s\n", ids, zl_error_info(rc)->name);
+			verr_release(&c->errs);
+			rc = 0;
+		}
+		if (phone) {
+			sodium_memzero(phone, strlen(phone));
+			free(phone);
+		}
+		free(text);
+		free(url);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(a[i].blob);
+	free(a);
+	return rc;
+}
+
 /* ---- the 7-day follow-up ---- */
 
 int portal_followup_run(struct db *db, int64_t now_us)
@@ -729,17 +850,20 @@ int portal_followup_run(struct db *db, int64_t now_us)
 		db_done(st);
 	}
 	for (size_t i = 0; rc >= 0 && i < n; i += 2) {
+		int sms = 0;
 		appeal_id_text(due[i], ids);
 		rc = db_run(db, "INSERT INTO appeal_followup(appeal_id, resolved_at, asked_at, notified_user_id) "
 				"SELECT id, resolved_at, ?, NULLIF(?, 0) FROM appeal WHERE id = ? ON CONFLICT(appeal_id) DO "
 				"UPDATE SET resolved_at = excluded.resolved_at, asked_at = excluded.asked_at, "
 				"notified_user_id = excluded.notified_user_id, sms_sent_at = NULL",
 			    "tii", now, due[i + 1], due[i]);
+		if (!rc && !(rc = portal_feedback_ask(&c, due[i], 1, &sms)) && sms)
+			rc = db_run(db, "UPDATE appeal_followup SET sms_sent_at = ? WHERE appeal_id = ?", "ti", now, due[i]);
 		if (!rc)
 			rc = appeal_event_add(&c, due[i], "follow_up", "resolved", "resolved",
-					      json_pack("{s:i}", "days", PORTAL_FOLLOWUP_DAYS));
+					      json_pack("{s:i,s:i}", "days", PORTAL_FOLLOWUP_DAYS, "sms", sms));
 		if (!rc) {
-			json_t *after = json_pack("{s:s}", "asked_at", now);
+			json_t *after = json_pack("{s:s,s:i}", "asked_at", now, "sms", sms);
 			rc = audit_log(&c, "appeal.follow_up", "appeal", ids, NULL, after);
 			json_decref(after);
 		}

@@ -35,14 +35,39 @@ int portal_rate_check(const char *kind, const char *addr, int max, int64_t windo
 void portal_rate_reset(void);
 
 /*
+ * The portal's track page for a receipt code, as a new string:
+ * PUBLIC_URL + "/#/track?code=" + receipt_code, with PUBLIC_URL as for the
+ * liaison cards (cards_portal_url: the setting 'public_url', else
+ * $ZHILIAN_PUBLIC_URL, else http://127.0.0.1:8080).
+ */
+char *portal_track_url(struct ctx *c, const char *receipt_code);
+
+/*
+ * Asks the residents of appeal id by SMS whether it is really fixed and how
+ * satisfied they are (outbound_sms_direct, kind "appeal.feedback_ask" at
+ * resolution, "appeal.follow_up" when follow_up is set): the resident of
+ * the appeal and of every appeal merged into it (they follow the survivor)
+ * who gave a phone, anonymous or not, one SMS per distinct phone; nothing
+ * while no gateway is configured (setting 'outbound.sms_url' unset or
+ * empty: such SMS could never be sent, and the demo town's made-up
+ * residents must never be texted once a gateway is set). The text
+ * is Chinese and carries nothing personal: the receipt code that resident
+ * holds and the track link for it. A phone that cannot be read or sent to
+ * (no personal-data key, a refused text) is skipped with a log line: the
+ * ask never blocks the resolution. Runs in the caller's transaction;
+ * *asked gets the number of SMS queued. 0 or a storage error.
+ */
+int portal_feedback_ask(struct ctx *c, int64_t id, int follow_up, int *asked);
+
+/*
  * The follow-up job: every appeal resolved at least PORTAL_FOLLOWUP_DAYS
  * before now_us whose resident has given no feedback gets one
- * appeal_followup row for that resolution (asked again once), a
- * "follow_up" event on its timeline, an audit row, and a notice in the
- * assignee's inbox. SMS hook: the gateway sends the rows whose sms_sent_at
- * is NULL (text: the portal's track link with the receipt code) and stamps
- * sms_sent_at. Runs in its own transaction on db; returns the number of
- * appeals asked, or a negative code.
+ * appeal_followup row for that resolution (asked again once), the SMS ask
+ * (portal_feedback_ask with follow_up; sms_sent_at is stamped with the time
+ * it was queued, and stays NULL when nobody gave a phone), a "follow_up"
+ * event on its timeline, an audit row, and a notice in the assignee's
+ * inbox. Runs in its own transaction on db; returns the number of appeals
+ * asked, or a negative code.
  */
 int portal_followup_run(struct db *db, int64_t now_us);
 /* server_on_tick() wrapper of portal_followup_run (registered at start-up

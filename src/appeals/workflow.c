@@ -2,7 +2,8 @@
  * workflow.c: the appeal state machine as one table. Each row says which
  * action is allowed in which state, where it leads, which permission it
  * needs and which fields it requires; everything else (409 lists, buttons on
- * the page, the unit tests) is derived from this table.
+ * the page, the unit tests) is derived from this table and from one rule of
+ * accountability: a cadre works only on appeals that are theirs.
  */
 #include "appeals.h"
 
@@ -105,11 +106,30 @@ const struct appeal_transition *appeal_transition_find(enum appeal_state s, cons
 	return NULL;
 }
 
-json_t *appeal_allowed_actions(enum appeal_state s, enum role r, int extension_pending)
+/* Intake: what somebody must do before an appeal is anybody's work. */
+static int intake_action(const char *a)
+{
+	static const char *const intake[] = { "accept", "reject", "assign", "transfer", "merge_into" };
+	for (size_t i = 0; i < ARRAY_SIZE(intake); i++)
+		if (!strcmp(a, intake[i]))
+			return 1;
+	return 0;
+}
+
+int appeal_action_permitted(const struct appeal_transition *t, enum role r, enum appeal_tie tie)
+{
+	if (!t || !perm_allows(r, t->perm))
+		return 0;
+	if (r >= ROLE_LEADER || tie == APPEAL_TIE_OWN || !strcmp(t->action, "comment"))
+		return 1;
+	return tie == APPEAL_TIE_UNROUTED && intake_action(t->action);
+}
+
+json_t *appeal_allowed_actions(enum appeal_state s, enum role r, enum appeal_tie tie, int extension_pending)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
-		if (table[i].from != s || !perm_allows(r, table[i].perm))
+		if (table[i].from != s || !appeal_action_permitted(&table[i], r, tie))
 			continue;
 		/* approving needs a request to approve: never offer a button that fails */
 		if (!extension_pending && !strcmp(table[i].action, "approve_extension"))

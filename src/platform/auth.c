@@ -184,9 +184,14 @@ static const struct perm_row {
 	{ "calendar.write", R_ADMIN },
 	{ "contact.read", R_ALL },
 	{ "contact.write", R_STAFF },
+	{ "meeting.read", R_ALL },
+	{ "meeting.write", R_STAFF }, /* meetings.c checks the village team */
 	{ "plan.read", R_ALL },
 	{ "plan.write", R_LEAD },
 	{ "checkin.write", R_STAFF }, /* admins hold every permission; plans.c checks the team */
+	{ "diary.read", R_ALL },     /* diary.c: cadres read only their own entries */
+	{ "diary.write", R_STAFF },
+	{ "records.read", R_STAFF }, /* station log and team record book PDFs: not viewers */
 	{ "apikey.read", R_ADMIN },
 	{ "apikey.write", R_ADMIN },
 	{ "outbound.read", R_ADMIN },
@@ -220,7 +225,8 @@ const char *perm_name(size_t i)
 
 /* ---- per-address login rate limit ---- */
 
-#define RATE_MAX 20
+#define RATE_DEFAULT 20
+#define RATE_MAX AUTH_RATE_LIMIT_MAX /* the times a slot can hold */
 #define RATE_WINDOW_US (5 * 60 * USEC_PER_SEC)
 #define RATE_SLOTS 2048
 #define RATE_PROBE 16
@@ -234,6 +240,17 @@ struct rate_slot {
 
 static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rate_slot rate_slots[RATE_SLOTS];
+static int rate_limit = RATE_DEFAULT;
+
+int auth_rate_set_limit(int n)
+{
+	if (n < 1 || n > AUTH_RATE_LIMIT_MAX)
+		return -1;
+	pthread_mutex_lock(&rate_lock);
+	rate_limit = n;
+	pthread_mutex_unlock(&rate_lock);
+	return 0;
+}
 
 static int rate_in_window(int64_t t, int64_t now)
 {
@@ -289,7 +306,7 @@ int auth_rate_check(const char *addr)
 		else if (spare < 0)
 			spare = i;
 	}
-	if (count >= RATE_MAX || spare < 0) {
+	if (count >= rate_limit || spare < 0) {
 		rc = ZL_E_AUTH_RATE;
 	} else {
 		slot->at[spare] = now;

@@ -66,9 +66,14 @@ int auth_token_revoke(struct ctx *c, int64_t id);
 /* The i-th permission name of the table, NULL past the end (tests, docs). */
 const char *perm_name(size_t i);
 
-/* Per-address login rate limit (in memory, on the program clock).
+/* Per-address login rate limit (in memory, on the program clock): at most
+ * the limit (default 20) sign-in attempts per address in 5 minutes.
  * 0 if allowed, ZL_E_AUTH_RATE if the address is over the limit. */
 int auth_rate_check(const char *addr);
 void auth_rate_reset(void);
+/* Sets the limit, 1..AUTH_RATE_LIMIT_MAX (a town office whose cadres all
+ * sign in from one address wants more than 20); -1 if out of range. */
+#define AUTH_RATE_LIMIT_MAX 200
+int auth_rate_set_limit(int n);
 
 #endif

@@ -37,6 +37,7 @@ enum zl_err {
 
 	/* outbound delivery (webhooks, email, SMS): -30 .. -39 */
 	ZL_E_OUTBOUND_NOT_DEAD = -30, /* 409 outbound.not_dead */
+	ZL_E_OUTBOUND_NO_SMS = -31,   /* 503 outbound.no_sms_gateway */
 
 	/* identity and access: -100 .. -199 */
 	ZL_E_AUTH_FAILED = -100,        /* 401 auth.failed */
@@ -79,12 +80,39 @@ enum zl_err {
 	ZL_E_CONTACT_PHOTO_TYPE = -404,       /* 415 contact.photo_type */
 	ZL_E_CONTACT_PHOTO_INVALID = -405,    /* 422 contact.photo_invalid */
 
+	/* household confirmation of a home visit (确认): -410 .. -419 */
+	ZL_E_CONFIRM_NOT_HOME_VISIT = -410, /* 422 confirm.not_home_visit */
+	ZL_E_CONFIRM_DONE = -411,           /* 409 confirm.already_confirmed */
+	ZL_E_CONFIRM_NOT_PRESENT = -412,    /* 403 confirm.not_present */
+	ZL_E_CONFIRM_WINDOW = -413,         /* 409 confirm.window_closed */
+	ZL_E_CONFIRM_NO_PHONE = -414,       /* 422 confirm.no_phone */
+	ZL_E_CONFIRM_THROTTLED = -415,      /* 429 confirm.send_throttled */
+	ZL_E_CONFIRM_NO_CODE = -416,        /* 409 confirm.no_code */
+	ZL_E_CONFIRM_CODE_WRONG = -417,     /* 422 confirm.code_wrong */
+	ZL_E_CONFIRM_CODE_EXPIRED = -418,   /* 410 confirm.code_expired */
+	ZL_E_CONFIRM_TOO_MANY = -419,       /* 429 confirm.too_many_tries */
+
+	/* contact issues and analysis meetings (分析研判): -420 .. -429 */
+	ZL_E_ISSUE_CONVERTED = -420,      /* 409 contact_issue.converted */
+	ZL_E_ISSUE_CLOSED = -421,         /* 409 contact_issue.closed */
+	ZL_E_MEETING_FINAL = -422,        /* 409 meeting.finalised */
+	ZL_E_MEETING_NOT_ON_TEAM = -423,  /* 403 meeting.not_on_team */
+	ZL_E_MEETING_LEADER_ONLY = -424,  /* 403 meeting.leader_only */
+	ZL_E_MEETING_ITEM_DECIDED = -425, /* 409 meeting.item_decided */
+
 	/* plans and station days (走访计划, 驻点日): -450 .. -499 */
 	ZL_E_PLAN_RULE_EXISTS = -450,       /* 409 plan.rule_exists */
 	ZL_E_PLAN_NOT_STATION_DAY = -451,   /* 422 plan.not_station_day */
 	ZL_E_PLAN_NOT_ON_TEAM = -452,       /* 422 plan.not_on_team */
 	ZL_E_PLAN_CHECKIN_DATE = -453,      /* 422 plan.checkin_date */
 	ZL_E_PLAN_CHECKIN_EXISTS = -454,    /* 409 plan.checkin_exists */
+	/* reception days (接访日): -455 .. -469 */
+	ZL_E_RECEPTION_NOT_ON_DUTY = -455,  /* 422 reception.not_on_duty */
+	ZL_E_RECEPTION_NOT_TODAY = -456,    /* 422 reception.not_today */
+	ZL_E_RECEPTION_ROSTER_PAST = -457,  /* 422 reception.roster_past */
+	ZL_E_RECEPTION_NOT_REMOTE = -458,   /* 422 reception.not_remote */
+	ZL_E_RECEPTION_TOO_SHORT = -459,    /* 422 reception.too_short */
+	ZL_E_RECEPTION_NO_SCHEDULE = -460,  /* 422 reception.no_schedule */
 
 	/* liaison cards (连心卡): -380 .. -399 */
 	ZL_E_CARD_NOT_VILLAGE = -380, /* 422 card.not_village */

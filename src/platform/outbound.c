@@ -76,6 +76,15 @@ int outbound_enqueue(struct ctx *c, int64_t notification_id, int64_t user_id, co
 	return rc < 0 ? rc : 0;
 }
 
+int outbound_sms_ready(struct db *db)
+{
+	char *url = NULL;
+	int set = db_get_text(db, &url, "SELECT value FROM setting WHERE key = 'outbound.sms_url'", "") == 1 && url &&
+		  *url;
+	free(url);
+	return set;
+}
+
 int outbound_sms_direct(struct ctx *c, const char *phone, const char *text, const char *kind,
 			const char *entity, const char *entity_id, int64_t *id)
 {

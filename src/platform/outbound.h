@@ -63,6 +63,11 @@ int outbound_enqueue(struct ctx *c, int64_t notification_id, int64_t user_id, co
  */
 int outbound_sms_direct(struct ctx *c, const char *phone, const char *text, const char *kind,
 			const char *entity, const char *entity_id, int64_t *id);
+/* 1 when the setting 'outbound.sms_url' names a gateway, else 0: a feature
+ * that only makes sense if the SMS arrives (a code to type back) answers
+ * ZL_E_OUTBOUND_NO_SMS without one; one that can wait (a follow-up ask)
+ * skips the SMS. */
+int outbound_sms_ready(struct db *db);
 
 /*
  * Sends the messages due at now_us (at most a batch of 100, for at most

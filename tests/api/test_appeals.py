@@ -2,7 +2,9 @@
 Appeals over HTTP: the whole path from a cadre's submission to a confirmed
 solution with reopening, transfer, merge and escalation driven by the test
 clock; idempotent submission; scope (404 outside); roles (viewer 403, 409
-and 403 problems listing the allowed actions); categories and the calendar.
+and 403 problems listing the allowed actions); accountability (a cadre works
+only on appeals assigned to them or their department); categories and the
+calendar.
 """
 from conftest import VILLAGE_A, VILLAGE_B, problem, ready_user, unique
 
@@ -102,7 +104,11 @@ def test_whole_path_with_reopen_and_transfer(server, admin):
     dept = department_id(admin)[-1]
     a = act(cadre, aid, "transfer", department_id=dept, reason="属综治办职责")
     assert a["state"] == "accepted" and a["department"]["id"] == dept and a["assignee"] is None
-    act(cadre, aid, "assign", user_id=me)
+    # now the department's: the cadre, not a member of it, may only comment
+    body = problem(cadre.post("/api/v1/appeals/%d/actions" % aid, json={"action": "assign", "user_id": me}),
+                   403, "appeal.action_forbidden")
+    assert body["allowed_actions"] == ["comment"]
+    act(server.session("leader"), aid, "assign", user_id=me)
     act(cadre, aid, "start")
     a = act(cadre, aid, "resolve", resolution="已安排保洁员清运")
     assert a["state"] == "resolved" and a["allowed_actions"] == ["feedback", "close", "comment"]
@@ -129,6 +135,58 @@ def test_whole_path_with_reopen_and_transfer(server, admin):
     au = admin.get("/api/v1/audit", params={"entity": "appeal", "entity_id": str(aid), "limit": 50})
     if au.status_code == 200:
         assert any(x["action"] == "appeal.transfer" for x in au.json()["items"])
+
+
+def test_only_the_assignee_or_their_department_works_on_an_appeal(server, admin):
+    server.clock(now=MONDAY)
+    owner = server.session("cadre")
+    me = owner.user["id"]
+    colleague, _, _ = ready_user(server, admin, role="cadre", scope=VILLAGE_A)
+    member, mu, _ = ready_user(server, admin, role="cadre", scope=VILLAGE_A)
+    dept = department_id(admin)[0]
+    r = admin.post("/api/v1/departments/%d/members" % dept, json={"user_id": mu["id"], "start_date": "2026-01-01"})
+    assert r.status_code == 201, r.text
+    a = submit(owner, title="灌溉水渠堵塞")
+    aid = a["id"]
+    # nobody's yet: any cadre of the village may take it in
+    assert colleague.get("/api/v1/appeals/%d" % aid).json()["allowed_actions"] == \
+        ["accept", "reject", "transfer", "merge_into", "comment"]
+    act(owner, aid, "accept")
+    act(owner, aid, "assign", user_id=me)
+    # the owner's: the colleague sees only "comment" and is refused the rest
+    assert owner.get("/api/v1/appeals/%d" % aid).json()["allowed_actions"] == \
+        ["start", "assign", "transfer", "request_extension", "merge_into", "comment"]
+    got = colleague.get("/api/v1/appeals/%d" % aid).json()
+    assert got["allowed_actions"] == ["comment"]
+    listed = [x for x in colleague.get("/api/v1/appeals", params={"limit": 50}).json()["items"] if x["id"] == aid]
+    assert listed and listed[0]["allowed_actions"] == ["comment"]
+    for action, kw in (("start", {}), ("request_extension", {"days": 2, "reason": "r"}),
+                       ("assign", {"user_id": colleague.user["id"]})):
+        body = problem(colleague.post("/api/v1/appeals/%d/actions" % aid, json=dict(action=action, **kw)),
+                       403, "appeal.action_forbidden")
+        assert body["allowed_actions"] == ["comment"], body
+    assert act(colleague, aid, "comment", comment="我知道那条水渠，可以帮忙联系")["state"] == "assigned"
+    act(owner, aid, "start")
+    body = problem(colleague.post("/api/v1/appeals/%d/actions" % aid,
+                                  json={"action": "resolve", "resolution": "x"}), 403, "appeal.action_forbidden")
+    assert body["allowed_actions"] == ["comment"]
+    problem(colleague.post("/api/v1/appeals/%d/actions" % aid, json={"action": "wait_resident", "reason": "r"}),
+            403, "appeal.action_forbidden")
+    # handed to a department: its member may work on it, the former owner not
+    act(owner, aid, "transfer", department_id=dept, reason="需农业办处理")
+    assert owner.get("/api/v1/appeals/%d" % aid).json()["allowed_actions"] == ["comment"]
+    assert member.get("/api/v1/appeals/%d" % aid).json()["allowed_actions"] == \
+        ["assign", "transfer", "request_extension", "merge_into", "comment"]
+    act(member, aid, "assign", user_id=member.user["id"])
+    act(member, aid, "start")
+    act(member, aid, "wait_resident", reason="等村民在家")
+    act(member, aid, "resume")
+    assert act(member, aid, "resolve", resolution="已疏通水渠")["state"] == "resolved"
+    assert colleague.get("/api/v1/appeals/%d" % aid).json()["allowed_actions"] == ["comment"]
+    # the leader keeps every action of the role
+    leader = server.session("leader")
+    assert leader.get("/api/v1/appeals/%d" % aid).json()["allowed_actions"] == ["feedback", "close", "reopen", "comment"]
+    assert act(leader, aid, "reopen", reason="村民说还在漏")["state"] == "reopened"
 
 
 def test_merge_keeps_both_histories(server):

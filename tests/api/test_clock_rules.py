@@ -1,7 +1,7 @@
 """Rules that run on the clock: session idle and absolute timeouts, the
 lockout after five failures and the per-address login rate limit. Time is
 moved with the test clock, never slept."""
-from conftest import TOWN, create_user, problem, start_server, unique
+from conftest import TOWN, create_user, problem, run_cli, start_server, unique
 
 
 def test_idle_timeout(server):
@@ -134,6 +134,19 @@ def test_login_rate_limit_per_address(request):
     s.clock(advance="PT5M1S")
     r = _attempt(t, username, password)
     assert r.status_code == 200, r.text
+
+
+def test_login_rate_limit_is_configurable(request):
+    """A town office signing in from one address can raise the limit; the
+    option is checked."""
+    s = start_server(request, name="ratelimit3", extra_args=["--signin-limit", "3"])
+    c = s.client()
+    for i in range(3):
+        problem(_attempt(c, "nobody%d-%s" % (i, unique()), "Wrong-Password-1"), 401, "auth.failed")
+    problem(_attempt(c, "nobody-more", "Wrong-Password-1"), 429, "auth.rate_limited")
+    for bad in ("0", "201", "many"):
+        p = run_cli("serve", "--db", s.db, "--signin-limit", bad)
+        assert p.returncode != 0 and "--signin-limit" in p.stderr, (bad, p.stderr)
 
 
 def test_sigterm_stops_cleanly(request):

@@ -1,14 +1,16 @@
 /*
  * test_appeals.c: the appeal workflow: every state against every action
  * (allowed ones succeed and land in the right state, the others are 409 with
- * the state's allowed actions), roles, scope, pause and extension moving the
- * deadline, the household's open-appeal count, and the time-limit job.
+ * the state's allowed actions), roles, scope, accountability (a cadre works
+ * only on their own appeals), pause and extension moving the deadline, the
+ * household's open-appeal count, the time-limit job and the track link.
  */
 #include "unit.h"
 
 #include <jansson.h>
 
 #include "appeals/appeals.h"
+#include "appeals/portal.h"
 #include "platform/clock.h"
 
 #define VA "440881104201"
@@ -145,6 +147,8 @@ static const char *expected_to(const char *from, const char *action)
 	return from;
 }
 
+static json_t *act(struct ctx *c, int64_t id, json_t *in);
+
 static char *join(const json_t *arr)
 {
 	struct buf b = BUF_INIT;
@@ -226,7 +230,7 @@ static void test_roles_and_scope(void **state)
 	ctx_as(&other, 4, ROLE_CADRE, VB);
 	ctx_as(&leader, 3, ROLE_LEADER, UNIT_ROOT_CODE);
 	assert_int_equal(db_run(db, "UPDATE appeal SET state = 'in_progress', due_at = '2026-03-11T01:00:00Z', "
-				    "extension_requested_days = 1 WHERE id = ?", "i", id), 0);
+				    "extension_requested_days = 1, assignee_user_id = 2 WHERE id = ?", "i", id), 0);
 	/* a cadre may not approve an extension: 403 with what the cadre may do */
 	assert_int_equal(apply_tx(&cadre, id, in, &out, &allowed), ZL_E_APPEAL_ACTION_FORBIDDEN);
 	list = join(allowed);
@@ -256,6 +260,130 @@ static void test_roles_and_scope(void **state)
 	ctx_release(&cadre);
 	ctx_release(&other);
 	ctx_release(&leader);
+}
+
+/* The rule by itself, over every row of the table: leaders and admins keep
+ * every action their role holds; a cadre comments anywhere, takes intake on
+ * an unrouted appeal, and works only on their own; a viewer does nothing. */
+static void test_accountability_rule(void **state)
+{
+	static const char *const intake[] = { "accept", "reject", "assign", "transfer", "merge_into" };
+	UNUSED(state);
+	assert_false(appeal_action_permitted(NULL, ROLE_ADMIN, APPEAL_TIE_OWN));
+	for (int s = 0; s < APPEAL_NSTATES; s++) {
+		for (size_t a = 0; appeal_actions[a]; a++) {
+			const struct appeal_transition *tr = appeal_transition_find((enum appeal_state)s, appeal_actions[a]);
+			int write, is_intake = 0;
+			if (!tr)
+				continue;
+			write = !strcmp(tr->perm, "appeal.write");
+			for (size_t i = 0; i < ARRAY_SIZE(intake); i++)
+				is_intake |= !strcmp(tr->action, intake[i]);
+			for (int tie = APPEAL_TIE_NONE; tie <= APPEAL_TIE_OWN; tie++) {
+				assert_true(appeal_action_permitted(tr, ROLE_ADMIN, (enum appeal_tie)tie));
+				assert_true(appeal_action_permitted(tr, ROLE_LEADER, (enum appeal_tie)tie));
+				assert_false(appeal_action_permitted(tr, ROLE_VIEWER, (enum appeal_tie)tie));
+			}
+			assert_int_equal(appeal_action_permitted(tr, ROLE_CADRE, APPEAL_TIE_OWN), write);
+			assert_int_equal(appeal_action_permitted(tr, ROLE_CADRE, APPEAL_TIE_NONE),
+					 write && !strcmp(tr->action, "comment"));
+			assert_int_equal(appeal_action_permitted(tr, ROLE_CADRE, APPEAL_TIE_UNROUTED),
+					 write && (is_intake || !strcmp(tr->action, "comment")));
+		}
+	}
+}
+
+static char *allowed_for(struct ctx *c, int64_t id)
+{
+	json_t *out = NULL;
+	char *list;
+	assert_int_equal(appeal_get(c, id, &out), 0);
+	list = join(json_object_get(out, "allowed_actions"));
+	json_decref(out);
+	return list;
+}
+
+static void expect_allowed(struct ctx *c, int64_t id, const char *want)
+{
+	char *got = allowed_for(c, id);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Against the database: the assignee, a colleague of the same village, a
+ * member of the appeal's department (current, then ended), the leader. */
+static void test_accountability(void **state)
+{
+	struct ctx owner, colleague, leader;
+	json_t *in = json_pack("{s:s}", "action", "start"), *out = NULL, *allowed = NULL;
+	int64_t id = new_appeal(0), fresh = new_appeal(0);
+	char *list;
+	UNUSED(state);
+	assert_int_equal(db_exec(db,
+		"INSERT OR IGNORE INTO app_user(id, username, display_name, role, scope_code, password_hash, created_at, "
+		"updated_at) VALUES (5, 'cadrec', '李', 'cadre', '440881104201', 'x', '2026-01-01T00:00:00Z', "
+		"'2026-01-01T00:00:00Z');"
+		"INSERT INTO department_member(department_id, user_id, start_date) VALUES (1, 5, '2026-01-01');"), 0);
+	ctx_as(&owner, 2, ROLE_CADRE, VA);
+	ctx_as(&colleague, 5, ROLE_CADRE, VA);
+	ctx_as(&leader, 3, ROLE_LEADER, UNIT_ROOT_CODE);
+	assert_int_equal(db_run(db, "UPDATE appeal SET state = 'assigned', due_at = '2026-03-11T01:00:00Z', "
+				    "assignee_user_id = 2 WHERE id = ?", "i", id), 0);
+	/* someone else's appeal: the colleague may only comment */
+	expect_allowed(&owner, id, "start,assign,transfer,request_extension,merge_into,comment");
+	expect_allowed(&colleague, id, "comment");
+	assert_int_equal(apply_tx(&colleague, id, in, &out, &allowed), ZL_E_APPEAL_ACTION_FORBIDDEN);
+	list = join(allowed);
+	assert_string_equal(list, "comment");
+	free(list);
+	json_decref(allowed);
+	allowed = NULL;
+	list = state_of(id);
+	assert_string_equal(list, "assigned"); /* nothing changed */
+	free(list);
+	/* assigned to the colleague's department as well: theirs too */
+	assert_int_equal(db_run(db, "UPDATE appeal SET department_id = 1 WHERE id = ?", "i", id), 0);
+	expect_allowed(&colleague, id, "start,assign,transfer,request_extension,merge_into,comment");
+	json_decref(act(&colleague, id, json_pack("{s:s}", "action", "start")));
+	/* the membership ended: no longer theirs */
+	assert_int_equal(db_exec(db, "UPDATE department_member SET end_date = '2026-03-01' WHERE user_id = 5"), 0);
+	json_decref(in);
+	in = json_pack("{s:s,s:s}", "action", "resolve", "resolution", "已清运");
+	assert_int_equal(apply_tx(&colleague, id, in, &out, &allowed), ZL_E_APPEAL_ACTION_FORBIDDEN);
+	json_decref(allowed);
+	allowed = NULL;
+	/* the leader keeps every action */
+	expect_allowed(&leader, id, "resolve,wait_resident,assign,transfer,request_extension,merge_into,escalate,comment");
+	json_decref(act(&leader, id, json_pack("{s:s,s:s}", "action", "resolve", "resolution", "已清运")));
+	/* nobody's appeal yet: any cadre of the village takes it in */
+	expect_allowed(&colleague, fresh, "accept,reject,transfer,merge_into,comment");
+	json_decref(act(&colleague, fresh, json_pack("{s:s}", "action", "accept")));
+	expect_allowed(&colleague, fresh, "assign,transfer,merge_into,comment"); /* still nobody's */
+	json_decref(act(&colleague, fresh, json_pack("{s:s,s:i}", "action", "assign", "user_id", 2)));
+	expect_allowed(&colleague, fresh, "comment");
+	json_decref(in);
+	ctx_release(&owner);
+	ctx_release(&colleague);
+	ctx_release(&leader);
+}
+
+/* The SMS link: the cards' base address and the track page's route. */
+static void test_track_url(void **state)
+{
+	struct ctx c;
+	char *url;
+	UNUSED(state);
+	ctx_as(&c, 1, ROLE_ADMIN, UNIT_ROOT_CODE);
+	unsetenv("ZHILIAN_PUBLIC_URL");
+	url = portal_track_url(&c, "7KQM-X2HD-9P");
+	assert_string_equal(url, "http://127.0.0.1:8080/#/track?code=7KQM-X2HD-9P");
+	free(url);
+	assert_int_equal(db_exec(db, "INSERT OR REPLACE INTO setting(key, value) VALUES ('public_url', 'https://zl.example/town/')"), 0);
+	url = portal_track_url(&c, "7KQM-X2HD-9P");
+	assert_string_equal(url, "https://zl.example/town/#/track?code=7KQM-X2HD-9P");
+	free(url);
+	assert_int_equal(db_exec(db, "DELETE FROM setting WHERE key = 'public_url'"), 0);
+	ctx_release(&c);
 }
 
 static json_t *act(struct ctx *c, int64_t id, json_t *in)
@@ -420,6 +548,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_state_every_action),
 		cmocka_unit_test(test_roles_and_scope),
+		cmocka_unit_test(test_accountability_rule),
+		cmocka_unit_test(test_accountability),
+		cmocka_unit_test(test_track_url),
 		cmocka_unit_test(test_pause_and_extension),
 		cmocka_unit_test(test_household_count_and_events),
 		cmocka_unit_test(test_job),

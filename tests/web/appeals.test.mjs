@@ -1,11 +1,12 @@
 // Appeals in the browser: a cadre enters an appeal for a household of 东坑村,
 // a leader accepts it and assigns it back to the cadre, the cadre starts and
 // resolves it; at each step the buttons shown are exactly the actions the
-// state allows. A viewer sees no action buttons; the inbox, the supervision
+// state allows. A cadre of the same village sees only "comment" on an appeal
+// handled by someone else. A viewer sees no action buttons; the inbox, the supervision
 // view and the holiday calendar render on a phone without overflow.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, SKIP, DEMO, PHONE, DESKTOP, launch, open, signIn, scrollWidth } from './helpers.mjs';
+import { BASE, SKIP, DEMO, PHONE, DESKTOP, launch, open, signIn, scrollWidth, apiCall } from './helpers.mjs';
 
 let browser;
 let cadre; // {context, page, errors}
@@ -154,6 +155,29 @@ test('the cadre starts and resolves it', { skip: SKIP }, async () => {
   const tl = (await page.locator('#appeal-timeline li').allTextContents()).join('\n');
   for (const s of ['提交诉求', '受理', '交办', '开始办理', '办结', '已联系供电所更换灯泡']) assert.ok(tl.includes(s), `timeline lacks ${s}: ${tl}`);
   assert.match(await page.locator('.ap-detail').textContent(), /已联系供电所更换灯泡/);
+  assert.deepEqual(errors, []);
+});
+
+test('a cadre sees no resolve button on an appeal another cadre handles', { skip: SKIP }, async () => {
+  const me = (await apiCall(cadre.page, 'GET', '/api/v1/session')).data.user.id;
+  const users = (await apiCall(leader.page, 'GET', '/api/v1/users?role=cadre&limit=500')).data.items;
+  const other = users.find((u) => u.scope_code === '440881104201' && u.id !== me && !u.disabled);
+  assert.ok(other, 'the demo village has a second cadre');
+  const made = await apiCall(leader.page, 'POST', '/api/v1/appeals', {
+    village_code: '440881104201', category_id: 3, title: `${title} 另案`, description: '村道边水沟堵塞', channel: 'phone' });
+  assert.equal(made.status, 201, JSON.stringify(made.data));
+  const id = made.data.id;
+  for (const body of [{ action: 'accept' }, { action: 'assign', user_id: other.id }, { action: 'start' }]) {
+    const r = await apiCall(leader.page, 'POST', `/api/v1/appeals/${id}/actions`, body);
+    assert.equal(r.status, 200, JSON.stringify(r.data));
+  }
+  const { page, errors } = cadre;
+  await page.goto(`${BASE}/#/appeal/${id}`);
+  await page.locator('.ap-status [data-state="in_progress"]').waitFor();
+  assert.deepEqual(await buttons(page), ['comment']);
+  assert.equal(await page.locator('#appeal-actions button[data-action="resolve"]').count(), 0);
+  assert.ok(await page.locator('#appeal-not-yours').isVisible(), 'the page says why only comment is offered');
+  assert.deepEqual((await fetchAppeal(page, id)).allowed_actions, ['comment']);
   assert.deepEqual(errors, []);
 });
 

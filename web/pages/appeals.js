@@ -106,6 +106,8 @@ addStrings({
     'ap.sat.dissatisfied': '不满意',
     'ap.actions': '可办理的操作',
     'ap.no_actions': '当前没有您可以执行的操作。',
+    'ap.ev.sms': '已发短信请居民评价（{n} 人）',
+    'ap.not_yours': '这件诉求没有交给您或您所在的部门承办：您可以补充备注，办理由承办人进行。',
     'ap.facts.receipt': '回执码',
     'ap.facts.channel': '来源',
     'ap.facts.urgency': '紧急程度',
@@ -235,6 +237,8 @@ addStrings({
     'ap.sat.dissatisfied': 'Dissatisfied',
     'ap.actions': 'Actions',
     'ap.no_actions': 'There is nothing you can do with this appeal now.',
+    'ap.ev.sms': 'resident asked by SMS ({n})',
+    'ap.not_yours': 'This appeal is not assigned to you or to your department: you can add a comment; whoever handles it does the rest.',
     'ap.facts.receipt': 'Receipt code',
     'ap.facts.channel': 'Channel',
     'ap.facts.urgency': 'Urgency',
@@ -486,6 +490,7 @@ function eventDetail(ev) {
   if (p.receipt_code) parts.push(`${t('ap.facts.receipt')} ${p.receipt_code}`);
   if (p.due_at) parts.push(`${t('ap.facts.due')} ${formatTime(p.due_at)}`);
   if (p.assignee && p.assignee.display_name) parts.push(`${t('ap.f.user_id')}: ${p.assignee.display_name}`);
+  if (p.sms) parts.push(t('ap.ev.sms', { n: p.sms }));
   return parts.join('；');
 }
 
@@ -597,13 +602,17 @@ async function renderDetail(root, ctx) {
   const actionsBox = h('section', { class: 'card ap-actions-card' }, h('h2', null, t('ap.actions')));
   const buttons = h('div', { class: 'ap-actions', id: 'appeal-actions' });
   const actionAlert = alertBox();
-  actionsBox.append(actionAlert, buttons);
+  const notYours = h('p', { class: 'muted', id: 'appeal-not-yours', hidden: true }, t('ap.not_yours'));
+  actionsBox.append(actionAlert, notYours, buttons);
   if (ctx.user.role !== 'viewer') root.append(actionsBox);
 
   function drawButtons() {
     buttons.replaceChildren();
     const list = shownActions(a, allowed);
     if (!list.length) { buttons.append(h('p', { class: 'muted' }, t('ap.no_actions'))); return; }
+    // a cadre on somebody else's open appeal: say why only "comment" is offered
+    notYours.hidden = !(ctx.user.role === 'cadre' && list.length === 1 && list[0] === 'comment'
+      && a.state !== 'rejected' && a.state !== 'closed');
     for (const act of list) {
       buttons.append(h('button', {
         type: 'button', class: ['btn', PRIMARY.has(act) ? 'btn-primary' : null, DANGER.has(act) ? 'btn-danger' : null],
