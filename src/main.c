@@ -7,8 +7,13 @@
 
 #include "appeals/appeals.h"
 #include "appeals/portal.h"
+#include "contacts/confirm.h"
 #include "contacts/contacts.h"
+#include "contacts/diary.h"
+#include "contacts/meetings.h"
 #include "contacts/plans.h"
+#include "contacts/reception.h"
+#include "contacts/stats.h"
 #include "demo/demo.h"
 #include "households/cards.h"
 #include "households/households.h"
@@ -32,8 +37,10 @@
 static const struct route_table *const route_tables[] = {
 	&server_routes, &auth_routes, &audit_routes, &user_routes,
 	&region_routes, &department_routes, &team_routes, &assignment_routes, &notify_routes, &outbound_routes,
-	&card_routes, &transfer_routes, &household_routes, &contact_routes,
+	&card_routes, &transfer_routes, &household_routes, &contact_routes, &confirm_routes, &contact_stats_routes,
 	&appeal_routes, &portal_routes, &plan_routes, &open311_routes,
+	&contact_issue_routes, &meeting_routes, &reception_routes,
+	&diary_routes, &records_routes,
 };
 
 static int random_password(char out[24])
@@ -48,7 +55,8 @@ static int random_password(char out[24])
 /* ---- subcommands ---- */
 static const char serve_help[] =
 	"usage: zhilian serve [--db FILE] [--listen ADDR:PORT] [--web DIR] [--threads N]\n"
-	"                     [--max-body BYTES] [--max-upload BYTES] [--sync-full] [--quiet]\n"
+	"                     [--max-body BYTES] [--max-upload BYTES] [--signin-limit N] [--sync-full]\n"
+	"                     [--quiet]\n"
 	"Serves the web pages and the API. Applies pending migrations first.\n"
 	"  --db FILE          database (default $ZHILIAN_DB or zhilian.db)\n"
 	"  --listen ADDR:PORT address to listen on (default $ZHILIAN_LISTEN or 127.0.0.1:8080)\n"
@@ -56,6 +64,8 @@ static const char serve_help[] =
 	"  --threads N        worker threads (default: one per core)\n"
 	"  --max-body BYTES   largest request body (default 1048576)\n"
 	"  --max-upload BYTES largest uploaded file, e.g. a household import (default 67108864)\n"
+	"  --signin-limit N   sign-in attempts allowed per address in 5 minutes (default 20, at most 200;\n"
+	"                     raise it when a whole office signs in from one address)\n"
 	"  --sync-full        synchronous=FULL: survive power loss at some cost in speed\n"
 	"  --quiet            log only server errors, not every request\n"
 	"Environment: ZHILIAN_TEST_CLOCK=1 enables POST /api/v1/test/clock (tests only).\n";
@@ -86,7 +96,7 @@ static int cmd_serve(int argc, char **argv)
 	struct opt opts[] = { { "--db", 1, NULL, 0 },      { "--listen", 1, NULL, 0 },
 			      { "--web", 1, NULL, 0 },     { "--threads", 1, NULL, 0 },
 			      { "--max-body", 1, NULL, 0 }, { "--max-upload", 1, NULL, 0 },
-			      { "--sync-full", 0, NULL, 0 },
+			      { "--signin-limit", 1, NULL, 0 }, { "--sync-full", 0, NULL, 0 },
 			      { "--quiet", 0, NULL, 0 } };
 	struct args a = { "serve", opts, ARRAY_SIZE(opts), { 0 }, 0 };
 	struct server_opts so = { 0 };
@@ -122,6 +132,9 @@ static int cmd_serve(int argc, char **argv)
 			return usage_error("serve", "--max-body must be a byte count from 1024 to 1073741824, got \"%s\"", v);
 		so.max_body = (size_t)n;
 	}
+	if ((v = opt_value(&a, "--signin-limit")) &&
+	    (parse_int64(v, &n) || n < 1 || n > AUTH_RATE_LIMIT_MAX || auth_rate_set_limit((int)n)))
+		return usage_error("serve", "--signin-limit must be a number from 1 to 200, got \"%s\"", v);
 	dbo.sync_full = opt_set(&a, "--sync-full");
 	so.dbo = &dbo;
 	so.quiet = opt_set(&a, "--quiet");
@@ -669,6 +682,7 @@ static const struct command {
 	{ "check", cmd_check, "check integrity, foreign keys and the audit chain" },
 	{ "user", cmd_user, "add, list, disable users or reset a password" },
 	{ "cards", cards_cli, "print liaison cards (连心卡) of a village or household to PDF" },
+	{ "records", records_cli, "print a village's station log or team record book for a month (PDF)" },
 	{ "import", transfer_import_cli, "import households (or regions) from a CSV file" },
 	{ "export", transfer_export_cli, "export households to CSV or XLSX" },
 	{ "apikey", apikey_cli, "add, list or revoke Open311 API keys" },

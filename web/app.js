@@ -44,7 +44,12 @@ const PAGE_MODULES = [
   './pages/appeals-admin.js',
   './pages/portal.js',
   './pages/plans.js',
+  './pages/contacts.js',
+  './pages/reception.js',
+  './pages/meetings.js',
+  './pages/diary.js',
   './pages/record.js',
+  './pages/confirm.js',
   './pages/outbox.js',
   './pages/apikeys.js',
   './pages/outbound.js',
@@ -289,6 +294,26 @@ function markNav(page) {
   }
 }
 
+/**
+ * The menu's groups, in order: the day's work first, then supervision, the
+ * set-up, and the user's own account. A page not named here is work.
+ */
+const MENU_GROUPS = [
+  { id: 'work', title: { zh: '日常工作', en: 'Daily work' }, pages: [] },
+  { id: 'supervise', title: { zh: '督办与记录', en: 'Supervision' }, pages: ['appeals-supervise', 'audit'] },
+  {
+    id: 'setup', title: { zh: '机构与设置', en: 'Set-up' },
+    pages: ['users', 'org-regions', 'org-departments', 'org-teams', 'org-assignments', 'import',
+      'appeals-categories', 'appeals-calendar', 'apikeys', 'outbound'],
+  },
+  { id: 'account', title: { zh: '我的账户', en: 'My account' }, pages: ['tokens', 'password'] },
+];
+
+function menuGroupOf(page) {
+  const g = MENU_GROUPS.find((x) => x.pages.includes(page.id));
+  return g ? g.id : 'work';
+}
+
 function renderNav() {
   const list = $('nav-list');
   if (!list) return;
@@ -296,8 +321,17 @@ function renderNav() {
   const items = user && user.must_change_password
     ? navPages(user).filter((p) => p.allowDuringPasswordChange)
     : navPages(user);
-  list.replaceChildren(...items.map((p) => h('li', null,
-    h('a', { href: p.path, dataset: { page: p.id } }, pick(p.title)))));
+  const link = (p) => h('li', null, h('a', { href: p.path, dataset: { page: p.id } }, pick(p.title)));
+  // one group alone needs no heading (a cadre's short menu, a forced password change)
+  const groups = MENU_GROUPS.map((g) => ({ g, pages: items.filter((p) => menuGroupOf(p) === g.id) }))
+    .filter((x) => x.pages.length);
+  if (groups.length < 2) {
+    list.replaceChildren(...items.map(link));
+  } else {
+    list.replaceChildren(...groups.map(({ g, pages: ps }) => h('li', { class: 'nav-group' },
+      h('span', { class: 'nav-group-title', id: `nav-group-${g.id}` }, pick(g.title)),
+      h('ul', { class: 'nav-sublist', 'aria-labelledby': `nav-group-${g.id}` }, ...ps.map(link)))));
+  }
   const who = $('nav-user-name');
   if (who) {
     who.replaceChildren();

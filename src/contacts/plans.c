@@ -119,6 +119,15 @@ int plan_is_station_day(int weekday, int every_weeks, int64_t ref_monday, int64_
 	return weeks % 2 == 0;
 }
 
+int plan_method_is_presence(const char *method)
+{
+	static const char *const m[] = { "home_visit", "meeting", "reception_day" };
+	for (size_t i = 0; method && i < ARRAY_SIZE(m); i++)
+		if (!strcmp(method, m[i]))
+			return 1;
+	return 0;
+}
+
 /* ---- small helpers ---- */
 
 static int64_t local_day_of_us(int64_t us)
@@ -166,7 +175,7 @@ static int setting_int(struct ctx *c, const char *key, int64_t dflt, int64_t lo,
 	return (int)n;
 }
 
-static int64_t ref_monday(struct ctx *c)
+int64_t plan_station_reference(struct ctx *c)
 {
 	char *v = NULL;
 	int64_t day = days_from_civil(2026, 1, 5);
@@ -718,7 +727,8 @@ static json_t *hh_json(const struct hh *h, int64_t today)
 }
 
 /* Distinct days in [p->start, p->end) on which user was at the village:
- * a contact there (author or present) or a check-in. */
+ * a contact there in person (author or present; a phone call or a WeChat
+ * message proves no presence, see PLAN_PRESENCE_METHODS) or a check-in. */
 static int station_presence(struct ctx *c, int64_t user, const char *village, const struct plan_period *p,
 			    int *days)
 {
@@ -728,7 +738,8 @@ static int station_presence(struct ctx *c, int64_t user, const char *village, co
 	day_start_utc(p->start, from);
 	day_start_utc(p->end, to);
 	if ((rc = db_prepare(c->db, "SELECT k.started_at FROM contact k WHERE k.village_code = ? AND "
-			     "k.started_at >= ? AND k.started_at < ? AND (k.author_user_id = ? OR EXISTS "
+			     "k.started_at >= ? AND k.started_at < ? AND k.method IN " PLAN_PRESENCE_METHODS_SQL
+			     " AND (k.author_user_id = ? OR EXISTS "
 			     "(SELECT 1 FROM contact_cadre cc WHERE cc.contact_id = k.id AND cc.user_id = ?))",
 			     &st)) < 0)
 		return rc;
@@ -741,9 +752,15 @@ static int station_presence(struct ctx *c, int64_t user, const char *village, co
 	db_done(st);
 	if (rc < 0)
 		return rc;
-	if ((rc = db_prepare(c->db, "SELECT date FROM station_checkin WHERE village_code = ? AND user_id = ?", &st)) < 0)
+	if ((rc = db_prepare(c->db, "SELECT date FROM station_checkin WHERE village_code = ? AND user_id = ? "
+			     "AND date >= ? AND date < ?", &st)) < 0)
 		return rc;
-	db_bindv(st, "ti", village, user);
+	{
+		json_t *a = day_json(p->start), *b = day_json(p->end);
+		db_bindv(st, "titt", village, user, json_string_value(a), json_string_value(b));
+		json_decref(a);
+		json_decref(b);
+	}
 	while ((rc = db_step(st)) == 1) {
 		int64_t d;
 		if (date_parse(db_col_text(st, 0), &d))
@@ -1016,7 +1033,7 @@ int plan_station_days(struct ctx *c, const char *village, const char *from, cons
 		return rc;
 	if ((rc = team_load(c, village, &t)) < 0)
 		return rc;
-	ref = ref_monday(c);
+	ref = plan_station_reference(c);
 	items = json_array();
 	team = json_null();
 	if (rc == 1) {
@@ -1068,14 +1085,15 @@ int plan_checkin(struct ctx *c, const char *village, const char *date, const jso
 		return ZL_E_PLAN_CHECKIN_DATE;
 	if ((rc = team_load(c, village, &t)) < 0)
 		return rc;
-	if (rc != 1 || !plan_is_station_day(t.weekday, t.every_weeks, ref_monday(c), day))
+	if (rc != 1 || !plan_is_station_day(t.weekday, t.every_weeks, plan_station_reference(c), day))
 		return ZL_E_PLAN_NOT_STATION_DAY;
 	rc = db_get_int(c->db, &one, "SELECT 1 FROM team_member m JOIN village_team v ON v.id = m.team_id "
 			"WHERE v.village_code = ? AND v.kind = 'station' AND m.user_id = ? AND m.end_date IS NULL "
 			"UNION ALL SELECT 1 FROM village_team WHERE village_code = ? AND kind = 'station' AND "
 			"leader_user_id = ? UNION ALL SELECT 1 FROM station_assignment WHERE village_code = ? AND "
-			"user_id = ? AND end_date IS NULL", "tititi", village, c->actor.user_id, village,
-			c->actor.user_id, village, c->actor.user_id);
+			"user_id = ? AND end_date IS NULL UNION ALL SELECT 1 FROM station_duty WHERE "
+			"village_code = ? AND date = ? AND user_id = ?", "titititti", village, c->actor.user_id,
+			village, c->actor.user_id, village, c->actor.user_id, village, date, c->actor.user_id);
 	if (rc < 0)
 		return rc;
 	if (rc != 1)
@@ -1122,7 +1140,7 @@ int plan_missed_station_days(struct ctx *c, const char *from, const char *to, js
 {
 	struct db_stmt *st = NULL;
 	struct buf sql = BUF_INIT;
-	int64_t today = today_day(), f, e, ref = ref_monday(c);
+	int64_t today = today_day(), f, e, ref = plan_station_reference(c);
 	struct plan_period month;
 	json_t *items, *byv;
 	int rc, total = 0;

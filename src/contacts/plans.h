@@ -58,7 +58,18 @@ const struct plan_rule *plan_rule_pick(const struct plan_rule *rules, size_t n,
  * ref_monday; 0 otherwise (also for weekday 0: no station day set). */
 int plan_is_station_day(int weekday, int every_weeks, int64_t ref_monday, int64_t day);
 
+/* The contact methods that put a cadre at the village in person and so
+ * count towards 驻点天数 (with check-ins): a home visit, a meeting, a
+ * reception day. A phone call or a WeChat message from the town does not. */
+#define PLAN_PRESENCE_METHODS_SQL "('home_visit', 'meeting', 'reception_day')"
+/* 1 if a contact of this method counts as presence at the village. */
+int plan_method_is_presence(const char *method);
+
 /* ---- services ---- */
+
+/* The Monday from which fortnightly station days are counted (setting
+ * plan.station_reference_monday; 2026-01-05 when unset or malformed). */
+int64_t plan_station_reference(struct ctx *c);
 
 /* {items: [rule JSON], next_cursor: null, station_days_per_month}. Rule
  * JSON: id, region {code, name} | null, tag {id, name, name_en} | null,
@@ -108,7 +119,8 @@ int plan_station_days(struct ctx *c, const char *village, const char *from, cons
 /* The actor checks in at a village's station day {lat?, lng?}: the day must
  * be today (ZL_E_PLAN_CHECKIN_DATE) and a station day of the village
  * (ZL_E_PLAN_NOT_STATION_DAY); the actor a current member of its station
- * team or stationed there (ZL_E_PLAN_NOT_ON_TEAM); once
+ * team, stationed there or on the day's duty roster (station_duty, set by a
+ * leader: reception.h) (ZL_E_PLAN_NOT_ON_TEAM); once
  * (ZL_E_PLAN_CHECKIN_EXISTS). */
 int plan_checkin(struct ctx *c, const char *village, const char *date, const json_t *in,
 		 json_t **out);

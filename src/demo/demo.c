@@ -12,6 +12,10 @@
 #include "demo.h"
 #include "gen.h"
 #include "year.h"
+#include "year_confirm.h"
+#include "year_diary.h"
+#include "year_meetings.h"
+#include "year_reception.h"
 #include "households/households.h"
 #include "org/org.h"
 #include "org/regions.h"
@@ -227,8 +231,9 @@ static int add_teams(struct demo *d)
 		json_t *in;
 		snprintf(place, sizeof(place), "%s村委会办公室", vi->name);
 		/* the county's station day is Wednesday; remote villages every two weeks */
-		in = json_pack("{s:I,s:i,s:i,s:s,s:s,s:s}", "leader_user_id", (json_int_t)leader,
-			       "station_weekday", 3, "station_every_weeks", vi->remote ? 2 : 1,
+		in = json_pack("{s:I,s:i,s:i,s:b,s:s,s:s,s:s}", "leader_user_id", (json_int_t)leader,
+			       "station_weekday", 3, "station_every_weeks", vi->remote ? 2 : 1, "station_remote",
+			       vi->remote,
 			       "station_start", "08:30", "station_end", "12:00", "station_place", place);
 		{ json_t *o = NULL; rc = team_put(d->c, vi->code, "station", in, &o); json_decref(o); }
 		json_decref(in);
@@ -386,7 +391,19 @@ static int add_year(struct demo *d, int64_t admin)
 		codes[v] = villages[v].code;
 		leaders[v] = d->leaders[v / 2];
 	}
-	return demo_year(d->c, &d->rng, &t);
+	/* the year, then what builds on its contacts and appeals: visits the
+	 * households confirmed, reception days with their walk-ins, the teams'
+	 * analysis meetings and the cadres' diaries */
+	int rc = demo_year(d->c, &d->rng, &t);
+	if (!rc)
+		rc = demo_confirm(d->c, &d->rng, &t);
+	if (!rc)
+		rc = demo_reception(d->c, &d->rng, &t);
+	if (!rc)
+		rc = demo_meetings(d->c, &d->rng, &t);
+	if (!rc)
+		rc = demo_diary(d->c, &d->rng, &t);
+	return rc;
 }
 
 int demo_build(struct ctx *c)

@@ -331,8 +331,32 @@ int team_put(struct ctx *c, const char *village_code, const char *kind, const js
 		else if (!strcmp(kind, "station") && u.role != ROLE_LEADER)
 			return ZL_E_TEAM_LEADER_ROLE;
 	}
-	if (c->errs.n)
-		return ZL_E_VALIDATION;
+	{
+		/* 偏远驻点: only a station team marked remote may meet every two
+		 * weeks (the flag is set with "station_remote" here or through
+		 * PUT /villages/{code}/reception-schedule) */
+		json_t *rv = json_object_get(in, "station_remote");
+		int64_t remote = 0;
+		if (rv && !json_is_boolean(rv))
+			verr_add(&c->errs, "station_remote", "应为 true 或 false", "'station_remote' must be true or false");
+		if (c->errs.n)
+			return ZL_E_VALIDATION;
+		if (t.id && (rc = db_get_int(c->db, &remote, "SELECT station_remote FROM village_team WHERE id = ?",
+					     "i", t.id)) < 0)
+			return rc;
+		if (rv)
+			remote = json_is_true(rv);
+		if (!strcmp(kind, "station") && every == 2 && !remote)
+			return ZL_E_RECEPTION_NOT_REMOTE;
+		if (rv && !strcmp(kind, "station")) {
+			rc = team_ensure(c, &t);
+			if (!rc)
+				rc = db_run(c->db, "UPDATE village_team SET station_remote = ? WHERE id = ?", "ii", remote,
+					    t.id);
+			if (rc < 0)
+				return rc;
+		}
+	}
 	t.leader_user_id = leader;
 	t.weekday = (int)weekday;
 	t.every_weeks = (int)every;

@@ -126,12 +126,15 @@ def test_most_plans_kept_and_two_villages_behind(town):
 
 def test_a_year_of_appeals_across_the_workflow(town):
     n = one(town, "SELECT count(*) FROM appeal")
-    assert 300 <= n <= 700, n
+    assert 300 <= n <= 900, n  # with walk-ins and the meetings' decisions
     cats = [r[0] for r in town.execute("SELECT c.name FROM appeal a JOIN appeal_category c ON c.id = a.category_id"
                                        " GROUP BY c.name ORDER BY count(*) DESC LIMIT 3")]
     assert set(cats) == {"道路交通", "水电气暖", "环境卫生"}, cats
     channels = dict(town.execute("SELECT channel, count(*) FROM appeal GROUP BY 1").fetchall())
-    assert set(channels) == {"cadre", "phone", "portal"} and channels["cadre"] == max(channels.values()), channels
+    # most appeals are a cadre's entry on a resident's behalf: typed in, or an
+    # issue raised at a contact (a walk-in, a visit, a meeting's decision)
+    assert set(channels) == {"cadre", "phone", "portal", "contact"}, channels
+    assert channels["cadre"] + channels["contact"] > 2 * (channels["phone"] + channels["portal"]), channels
     states = dict(town.execute("SELECT state, count(*) FROM appeal GROUP BY 1").fetchall())
     assert states["closed"] > n * 0.7, states
     assert states.get("reopened", 0) >= 2 and states.get("rejected", 0) >= 3, states

@@ -409,8 +409,10 @@ def test_teams_and_three_fixed_things(server, admin):
     st = r.json()
     assert st["leader"]["id"] == leader_id and st["station_weekday"] == 3
     assert (st["station_start"], st["station_end"], st["station_place"]) == ("08:30", "12:00", "村委会办公室")
-    # every two weeks for a remote village
-    r = admin.put(base + "/station", json=dict(fixed, station_every_weeks=2))
+    # every two weeks only for a remote village (偏远驻点)
+    problem(admin.put(base + "/station", json=dict(fixed, station_every_weeks=2)), 422, "reception.not_remote")
+    r = admin.put(base + "/station", json=dict(fixed, station_every_weeks=2, station_remote=True))
+    assert r.status_code == 200, r.text
     assert r.json()["station_every_weeks"] == 2
 
     r = admin.post(base + "/station/members", json={"user_id": cadre_id, "team_role": "cadre"})

@@ -276,3 +276,43 @@ def test_checkin_and_missed_station_days(server, cadre, leader, admin, viewer):
     st = [it for it in due["items"] if it["kind"] == "station_days"]
     if wed.month == thu2.month:
         assert st and st[0]["days"] >= 1
+
+
+def test_station_days_count_presence_only(server):
+    # 驻点天数 counts the days a cadre was at the village in person: a home
+    # visit, a meeting, a reception day or a check-in; a phone call or a
+    # WeChat message about the village is no presence (a bug until 0017)
+    day = first_of_month_after(server_today(server), 4) + datetime.timedelta(days=1)
+    set_local(server, day, "10:00")
+    cadre = server.session("cadre")
+
+    def days():
+        due = cadre.get("/api/v1/plans/due", params={"window": "all"}).json()
+        st = [it for it in due["items"] if it["kind"] == "station_days" and it["village"]["code"] == VILLAGE_A]
+        assert st, due
+        return st[0]["days"]
+
+    assert days() == 0
+    for method in ("phone", "wechat", "online", "other"):
+        now = server.clock(advance="PT1M")
+        r = cadre.post("/api/v1/contacts", json={"method": method, "started_at": now, "duration_min": 5,
+                                                 "village_code": VILLAGE_A, "summary": "电话了解情况"})
+        assert r.status_code == 201, r.text
+        assert days() == 0, method
+    now = server.clock(advance="PT1M")
+    r = cadre.post("/api/v1/contacts", json={"method": "home_visit", "started_at": now, "duration_min": 30,
+                                             "village_code": VILLAGE_A, "summary": "入户走访"})
+    assert r.status_code == 201, r.text
+    assert days() == 1
+    now = server.clock(advance="PT10M")
+    r = cadre.post("/api/v1/contacts", json={"method": "meeting", "started_at": now, "duration_min": 60,
+                                             "village_code": VILLAGE_A, "summary": "村民座谈会"})
+    assert r.status_code == 201, r.text
+    assert days() == 1  # the same day counts once
+    set_local(server, day + datetime.timedelta(days=1), "10:00")
+    cadre = server.session("cadre")
+    now = server.clock(advance="PT1S")
+    r = cadre.post("/api/v1/contacts", json={"method": "reception_day", "started_at": now, "duration_min": 20,
+                                             "village_code": VILLAGE_A, "summary": "接访群众"})
+    assert r.status_code == 201, r.text
+    assert days() == 2

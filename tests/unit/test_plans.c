@@ -1,8 +1,9 @@
 /*
  * test_plans.c: the plan module's logic: period and due-date arithmetic
  * across week, month, quarter and year ends (also through plan_due with the
- * test clock at the Asia/Shanghai midnight), the strictest-rule choice, and
- * station days of weekly and fortnightly villages.
+ * test clock at the Asia/Shanghai midnight), the strictest-rule choice,
+ * station days of weekly and fortnightly villages, the 驻点天数 count (only
+ * presence counts) and the reception-day schedule arithmetic and rules.
  */
 #include <jansson.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "unit.h"
 
 #include "contacts/plans.h"
+#include "contacts/reception.h"
 #include "platform/clock.h"
 #include "platform/error.h"
 
@@ -261,6 +263,140 @@ static void bad_window(void **state)
 	db_close(db);
 }
 
+/* ---- 驻点天数: presence only ---- */
+
+static void add_contact_by(struct db *db, int64_t id, const char *method, const char *at, int64_t author,
+			   int64_t present)
+{
+	char sql[700];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO contact(id, uuid, author_user_id, method, started_at, duration_min, village_code, "
+		 "summary, content_hash, created_at, updated_at) VALUES (%lld, 'p%lld', %lld, '%s', '%s', 30, "
+		 "'440881104201', 's', 'h', '%s', '%s');",
+		 (long long)id, (long long)id, (long long)author, method, at, at, at);
+	assert_int_equal(db_exec(db, sql), 0);
+	if (present) {
+		snprintf(sql, sizeof(sql), "INSERT INTO contact_cadre VALUES (%lld, %lld);", (long long)id,
+			 (long long)present);
+		assert_int_equal(db_exec(db, sql), 0);
+	}
+}
+
+static int station_days_of(struct db *db)
+{
+	json_t *d = due(db, "all"), *it;
+	size_t i;
+	int n = -1;
+	json_array_foreach(json_object_get(d, "items"), i, it)
+		if (!strcmp(str(it, "kind"), "station_days"))
+			n = (int)json_integer_value(json_object_get(it, "days"));
+	json_decref(d);
+	return n;
+}
+
+static void presence_count(void **state)
+{
+	struct db *db = plan_db();
+	int64_t us;
+	(void)state;
+	assert_true(plan_method_is_presence("home_visit"));
+	assert_true(plan_method_is_presence("meeting"));
+	assert_true(plan_method_is_presence("reception_day"));
+	assert_false(plan_method_is_presence("phone"));
+	assert_false(plan_method_is_presence("wechat"));
+	assert_false(plan_method_is_presence("online"));
+	assert_false(plan_method_is_presence(NULL));
+	assert_int_equal(db_exec(db,
+		"INSERT INTO app_user(id, username, display_name, role, scope_code, password_hash, created_at, updated_at) "
+		"VALUES (8, 'c8', '干部八', 'cadre', '440881104201', 'x', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');"
+		"INSERT INTO station_assignment(user_id, village_code, start_date, created_at) VALUES "
+		"(7, '440881104201', '2025-06-01', '2025-06-01T00:00:00Z');"
+		/* the item stays on the due list (open) while the count is checked */
+		"UPDATE setting SET value = '20' WHERE key = 'plan.station_days_per_month';"), 0);
+	clock_test_enable();
+	assert_int_equal(time_parse("2026-05-20T04:00:00Z", &us), 0);
+	assert_int_equal(clock_test_set(us), 0);
+	assert_int_equal(station_days_of(db), 0);
+	/* calls and messages from the town are no presence */
+	add_contact_by(db, 10, "phone", "2026-05-04T02:00:00Z", 7, 0);
+	add_contact_by(db, 11, "wechat", "2026-05-05T02:00:00Z", 7, 0);
+	add_contact_by(db, 12, "online", "2026-05-06T02:00:00Z", 7, 0);
+	add_contact_by(db, 13, "other", "2026-05-06T03:00:00Z", 7, 0);
+	assert_int_equal(station_days_of(db), 0);
+	/* a home visit; a meeting the cadre attended (another's record); a
+	 * reception day; two visits on one day count once */
+	add_contact_by(db, 14, "home_visit", "2026-05-07T02:00:00Z", 7, 0);
+	add_contact_by(db, 15, "home_visit", "2026-05-07T06:00:00Z", 7, 0);
+	add_contact_by(db, 16, "meeting", "2026-05-08T02:00:00Z", 8, 7);
+	add_contact_by(db, 17, "reception_day", "2026-05-13T02:00:00Z", 7, 0);
+	assert_int_equal(station_days_of(db), 3);
+	/* a phone call someone else logged with the cadre present: still none */
+	add_contact_by(db, 18, "phone", "2026-05-14T02:00:00Z", 8, 7);
+	assert_int_equal(station_days_of(db), 3);
+	/* a check-in on a day without a contact counts; on a day with one, not
+	 * twice; one of last month does not count in May */
+	assert_int_equal(db_exec(db,
+		"INSERT INTO station_checkin(village_code, date, user_id, at) VALUES "
+		"('440881104201', '2026-05-20', 7, '2026-05-20T01:00:00Z'),"
+		"('440881104201', '2026-05-13', 7, '2026-05-13T01:00:00Z'),"
+		"('440881104201', '2026-04-29', 7, '2026-04-29T01:00:00Z');"), 0);
+	assert_int_equal(station_days_of(db), 4);
+	/* a contact at 23:30 on 05-31 in Shanghai (15:30 UTC) is in May; at
+	 * 00:30 on 06-01 (16:30 UTC on 05-31) it is not */
+	add_contact_by(db, 19, "home_visit", "2026-05-31T15:30:00Z", 7, 0);
+	add_contact_by(db, 20, "home_visit", "2026-05-31T16:30:00Z", 7, 0);
+	assert_int_equal(station_days_of(db), 5);
+	db_close(db);
+}
+
+/* ---- reception days: the schedule's arithmetic and rules ---- */
+
+static void reception_schedule_arithmetic(void **state)
+{
+	int64_t ref = D(2026, 1, 5), out[16];
+	(void)state;
+	/* weekly on Wednesdays: a month with five (2026-09: 2, 9, 16, 23, 30) */
+	assert_int_equal(reception_days(3, 1, ref, D(2026, 9, 1), D(2026, 10, 1), out, 16), 5);
+	assert_int_equal(out[0], D(2026, 9, 2));
+	assert_int_equal(out[4], D(2026, 9, 30));
+	/* fortnightly on Wednesdays from the week of 2026-01-05: 01-07, 01-21,
+	 * 02-04: the fortnight runs over the month end */
+	assert_int_equal(reception_days(3, 2, ref, D(2026, 1, 1), D(2026, 2, 28), out, 16), 4);
+	assert_int_equal(out[0], D(2026, 1, 7));
+	assert_int_equal(out[1], D(2026, 1, 21));
+	assert_int_equal(out[2], D(2026, 2, 4));
+	assert_int_equal(out[3], D(2026, 2, 18));
+	/* and over the year end: 2026-12-30 is 51 weeks after 01-07 (odd: not
+	 * one), 12-23 and 2027-01-06 are */
+	assert_int_equal(reception_days(3, 2, ref, D(2026, 12, 20), D(2027, 1, 10), out, 16), 2);
+	assert_int_equal(out[0], D(2026, 12, 23));
+	assert_int_equal(out[1], D(2027, 1, 6));
+	/* February of a common year has exactly four of every weekday; [from,
+	 * to) leaves out the end; max limits what is written, not the count */
+	assert_int_equal(reception_days(7, 1, ref, D(2027, 2, 1), D(2027, 3, 1), out, 16), 4);
+	assert_int_equal(reception_days(1, 1, ref, D(2026, 3, 2), D(2026, 3, 9), out, 16), 1);
+	assert_int_equal(reception_days(1, 1, ref, D(2026, 3, 3), D(2026, 3, 9), out, 16), 0);
+	assert_int_equal(reception_days(3, 1, ref, D(2026, 1, 1), D(2027, 1, 1), out, 2), 52);
+	assert_int_equal(reception_days(0, 1, ref, D(2026, 1, 1), D(2027, 1, 1), out, 16), 0);
+
+	/* hours: half a day is three hours at least */
+	assert_int_equal(reception_hhmm("08:30"), 510);
+	assert_int_equal(reception_hhmm("8:30"), -1);
+	assert_int_equal(reception_hhmm("24:00"), -1);
+	assert_int_equal(reception_hhmm(NULL), -1);
+	assert_int_equal(reception_rule_check(1, 0, 9 * 60, 12 * 60, 180), 0);
+	assert_int_equal(reception_rule_check(1, 0, 9 * 60, 12 * 60 - 1, 180), RECEPTION_RULE_TOO_SHORT);
+	assert_int_equal(reception_rule_check(1, 0, 9 * 60, 12 * 60, 210), RECEPTION_RULE_TOO_SHORT);
+	/* a lower setting never lowers the rule under three hours */
+	assert_int_equal(reception_rule_check(1, 0, 9 * 60, 11 * 60, 60), RECEPTION_RULE_TOO_SHORT);
+	assert_int_equal(reception_rule_check(1, 0, -1, 12 * 60, 180), RECEPTION_RULE_NO_HOURS);
+	/* every two weeks only for a remote village */
+	assert_int_equal(reception_rule_check(2, 0, 510, 720, 180), RECEPTION_RULE_NOT_REMOTE);
+	assert_int_equal(reception_rule_check(2, 1, 510, 720, 180), 0);
+	assert_int_equal(reception_rule_check(1, 1, 510, 720, 180), 0);
+	assert_int_equal(reception_rule_check(2, 0, 510, 600, 180), RECEPTION_RULE_NOT_REMOTE | RECEPTION_RULE_TOO_SHORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +405,8 @@ int main(void)
 		cmocka_unit_test(station_days),
 		cmocka_unit_test(due_with_clock),
 		cmocka_unit_test(bad_window),
+		cmocka_unit_test(presence_count),
+		cmocka_unit_test(reception_schedule_arithmetic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

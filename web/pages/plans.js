@@ -1,7 +1,8 @@
 // plans.js: visit plans (走访计划). A cadre's due list (today / this week /
 // overdue / this period), each household a tap target opening its file;
 // for leaders, overdue households by village and by cadre, and the station
-// days (驻点日) that passed without a check-in.
+// days (驻点日) that passed without a check-in (the reception-day page,
+// reception.js, has the whole schedule).
 
 import { registerPage } from '../app.js';
 import { api, isAbort } from '../api.js';
@@ -25,6 +26,7 @@ addStrings({
     'plans.missed': '未签到的驻点日（本月）',
     'plans.missed_none': '本月驻点日都已签到',
     'plans.nobody': '（未分配）',
+    'plans.reception': '接访日安排与值班',
   },
   en: {
     'plans.title': 'Visit plans',
@@ -42,6 +44,7 @@ addStrings({
     'plans.missed': 'Station days without a check-in (this month)',
     'plans.missed_none': 'Every station day this month has a check-in',
     'plans.nobody': '(unassigned)',
+    'plans.reception': 'Reception-day schedule and rosters',
   },
 });
 
@@ -145,7 +148,8 @@ function missedSection(ctx) {
     }
   })();
   return h('section', { class: 'card', 'aria-labelledby': 'plans-missed-h' },
-    h('h2', { id: 'plans-missed-h' }, t('plans.missed')), list);
+    h('h2', { id: 'plans-missed-h' }, t('plans.missed')), list,
+    h('p', {}, h('a', { href: '#/reception', id: 'plans-reception-link' }, t('plans.reception'))));
 }
 
 registerPage({

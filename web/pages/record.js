@@ -335,8 +335,9 @@ async function render(root, ctx) {
     if (gps.state.lat !== null) Object.assign(body, { lat: gps.state.lat, lng: gps.state.lng, gps_accuracy_m: gps.state.acc });
     save.disabled = true;
     try {
-      await enqueueContact(body, `${hh.head_name} ${hh.code}`);
+      const entry = await enqueueContact(body, `${hh.head_name} ${hh.code}`);
       showMessage(done, navigator.onLine ? t('record.saved_sync') : t('record.saved_offline'), `${hh.head_name} · ${body.summary}`);
+      if (body.method === 'home_visit' && navigator.onLine) done.append(h('p', null, h('a', { class: 'btn', id: 'record-confirm', href: `#/contacts/${entry.uuid}/confirm` }, t('confirm.ask'))));
       form.reset();
       picker.reset();
       gps.reset();
