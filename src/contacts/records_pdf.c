@@ -1232,30 +1232,13 @@ int records_pdf(struct ctx *c, const char *village, const char *month, enum reco
 
 /* ---- routes ---- */
 
-/* attachment; filename="ascii.pdf"; filename*=UTF-8''%E9%A9%BB... (RFC 5987) */
-static void send_pdf(struct resp *w, struct cards_pdf *p)
-{
-	struct buf b = BUF_INIT;
-	buf_addf(&b, "attachment; filename=\"%s\"; filename*=UTF-8''", p->filename_ascii);
-	for (const unsigned char *s = (const unsigned char *)p->filename_utf8; *s; s++) {
-		if (isalnum(*s) || strchr("!#$&+-.^_`|~", *s))
-			buf_addch(&b, (char)*s);
-		else
-			buf_addf(&b, "%%%02X", *s);
-	}
-	resp_raw(w, 200, "application/pdf", p->pdf.data, p->pdf.len);
-	resp_header(w, "Content-Disposition", b.data);
-	buf_release(&b);
-	cards_pdf_release(p);
-}
-
 static int h_records(struct req *r, struct resp *w, enum records_kind kind)
 {
 	struct cards_pdf p = CARDS_PDF_INIT;
 	int rc = records_pdf(&r->ctx, req_param(r, "code"), req_query(r, "month"), kind, &p);
 	if (rc < 0)
 		return rc;
-	send_pdf(w, &p);
+	cards_pdf_send(w, &p);
 	return 0;
 }
 
@@ -1307,30 +1290,6 @@ static int cli_load(struct ctx *c, void *p)
 	return records_load(c, ca->village, ca->month, ca->kind, &ca->d, &ca->v);
 }
 
-/* Through a temporary file and a rename: a failed run never leaves half a
- * PDF where the old one was. */
-static int write_file(const char *path, const struct buf *b)
-{
-	char *tmp;
-	FILE *f;
-	int ok;
-	if (!strcmp(path, "-"))
-		return fwrite(b->data, 1, b->len, stdout) == b->len && fflush(stdout) == 0 ? 0 : -1;
-	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "wb"))) {
-		free(tmp);
-		return -1;
-	}
-	ok = fwrite(b->data, 1, b->len, f) == b->len;
-	ok = (fclose(f) == 0) && ok;
-	if (ok)
-		ok = rename(tmp, path) == 0;
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
-	return ok ? 0 : -1;
-}
-
 int records_cli(int argc, char **argv)
 {
 	struct opt opts[] = { { "--db", 1, NULL, 0 },
@@ -1373,7 +1332,7 @@ int records_cli(int argc, char **argv)
 	rc = with_tx("records", db, cli_load, &ca);
 	if (!rc && (rc = doc_render(&ca.d, &out)))
 		fprintf(stderr, "zhilian records: could not draw the pdf: %s\n", zl_error_info(rc)->en);
-	if (!rc && write_file(output, &out.pdf)) {
+	if (!rc && cli_write_file(output, out.pdf.data, out.pdf.len)) {
 		fprintf(stderr, "zhilian records: cannot write \"%s\": %s\n", output, strerror(errno));
 		rc = ZL_E_IO;
 	}

@@ -944,7 +944,7 @@ static void content_disposition(struct resp *w, const struct cards_pdf *p)
 	buf_release(&b);
 }
 
-static int send_pdf(struct resp *w, struct cards_pdf *p)
+int cards_pdf_send(struct resp *w, struct cards_pdf *p)
 {
 	resp_raw(w, 200, "application/pdf", p->pdf.data, p->pdf.len);
 	content_disposition(w, p);
@@ -962,7 +962,7 @@ static int h_household_card(struct req *r, struct resp *w)
 	rc = cards_household_pdf(&r->ctx, id, &p);
 	if (rc < 0)
 		return rc;
-	return send_pdf(w, &p);
+	return cards_pdf_send(w, &p);
 }
 
 static int h_village_cards(struct req *r, struct resp *w)
@@ -971,7 +971,7 @@ static int h_village_cards(struct req *r, struct resp *w)
 	int rc = cards_village_pdf(&r->ctx, req_param(r, "code"), &p);
 	if (rc < 0)
 		return rc;
-	return send_pdf(w, &p);
+	return cards_pdf_send(w, &p);
 }
 
 static const struct route routes[] = {
@@ -1010,31 +1010,6 @@ static int cli_load(struct ctx *c, void *p)
 	if (!rc)
 		ca->set.files_dir = files_dir_of(c->db);
 	return rc;
-}
-
-/* Writes through a temporary file and a rename, so a failed run never
- * leaves half a PDF where the old one was. */
-static int write_file(const char *path, const struct buf *b)
-{
-	char *tmp;
-	FILE *f;
-	int ok;
-	if (!strcmp(path, "-"))
-		return fwrite(b->data, 1, b->len, stdout) == b->len && fflush(stdout) == 0 ? 0 : -1;
-	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-	f = fopen(tmp, "wb");
-	if (!f) {
-		free(tmp);
-		return -1;
-	}
-	ok = fwrite(b->data, 1, b->len, f) == b->len;
-	ok = (fclose(f) == 0) && ok;
-	if (ok)
-		ok = rename(tmp, path) == 0;
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
-	return ok ? 0 : -1;
 }
 
 int cards_cli(int argc, char **argv)
@@ -1086,7 +1061,7 @@ int cards_cli(int argc, char **argv)
 		if (rc)
 			fprintf(stderr, "zhilian cards: could not draw the cards: %s\n", zl_error_info(rc)->en);
 	}
-	if (!rc && write_file(output, &out.pdf)) {
+	if (!rc && cli_write_file(output, out.pdf.data, out.pdf.len)) {
 		fprintf(stderr, "zhilian cards: cannot write \"%s\": %s\n", output, strerror(errno));
 		rc = ZL_E_IO;
 	}

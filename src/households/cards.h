@@ -32,6 +32,10 @@ struct cards_pdf {
 };
 #define CARDS_PDF_INIT { BUF_INIT, 0, 0, NULL, NULL }
 void cards_pdf_release(struct cards_pdf *p);
+/* Answers 200 with the PDF as a download named p's file name (an ASCII
+ * fallback and the UTF-8 name, RFC 6266/5987), then releases p. 0. */
+struct resp;
+int cards_pdf_send(struct resp *w, struct cards_pdf *p);
 
 /*
  * The card of one active household in the actor's scope. Returns 0 and fills

@@ -522,29 +522,6 @@ static int export_fn(struct ctx *c, void *p)
 	return household_export(c, &a->o, &a->out, &a->households, &a->rows);
 }
 
-/* Writes data to path through a temporary file and a rename. */
-static int write_file(const char *path, const struct buf *data)
-{
-	char *tmp;
-	FILE *f;
-	int bad;
-	if (!strcmp(path, "-"))
-		return fwrite(data->data, 1, data->len, stdout) == data->len ? 0 : -1;
-	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "wb"))) {
-		free(tmp);
-		return -1;
-	}
-	bad = fwrite(data->data, 1, data->len, f) != data->len;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path)) {
-		unlink(tmp);
-		bad = 1;
-	}
-	free(tmp);
-	return bad ? -1 : 0;
-}
-
 static int export_households(int argc, char **argv)
 {
 	struct opt opts[] = { { "--db", 1, NULL, 0 },     { "--output", 1, NULL, 0 }, { "--format", 1, NULL, 0 },
@@ -584,7 +561,7 @@ static int export_households(int argc, char **argv)
 	}
 	rc = with_tx("export", db, export_fn, &ea);
 	db_close(db);
-	if (!rc && write_file(file, &ea.out)) {
+	if (!rc && cli_write_file(file, ea.out.data, ea.out.len)) {
 		fprintf(stderr, "zhilian export: cannot write \"%s\": %s\n", file, strerror(errno));
 		rc = ZL_E_IO;
 	}

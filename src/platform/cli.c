@@ -141,3 +141,24 @@ int with_tx(const char *cmd, struct db *db, int (*fn)(struct ctx *, void *), voi
 	return rc;
 }
 
+int cli_write_file(const char *path, const void *data, size_t len)
+{
+	char *tmp;
+	FILE *f;
+	int ok;
+	if (!strcmp(path, "-"))
+		return fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -1;
+	tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
+	if (!(f = fopen(tmp, "wb"))) {
+		free(tmp);
+		return -1;
+	}
+	ok = fwrite(data, 1, len, f) == len;
+	ok = (fclose(f) == 0) && ok;
+	if (ok)
+		ok = rename(tmp, path) == 0;
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	return ok ? 0 : -1;
+}

@@ -42,4 +42,9 @@ int open_db(const char *cmd, const char *path, int must_exist, struct db **db);
  * error and rolls back on failure. Returns fn's result. */
 int with_tx(const char *cmd, struct db *db, int (*fn)(struct ctx *, void *), void *arg);
 
+/* Writes len bytes to path through a temporary file beside it and a rename,
+ * so a failed run never leaves half a file where the old one was; "-" is
+ * standard output. 0 or -1 (errno set). */
+int cli_write_file(const char *path, const void *data, size_t len);
+
 #endif
