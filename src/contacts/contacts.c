@@ -7,6 +7,7 @@
 
 #include "contacts/contacts_int.h"
 
+#include "contacts/diary.h"
 #include "households/households.h"
 #include "org/org.h"
 #include "platform/audit.h"
@@ -1435,4 +1436,5 @@ static const struct timeline_source contact_source = { "contact", timeline_fetch
 void contacts_init(void)
 {
 	household_timeline_register(&contact_source);
+	household_timeline_register(&diary_timeline_source);
 }

@@ -6,6 +6,7 @@
  */
 #include "contacts/contacts_int.h"
 #include "contacts/diary.h"
+#include "households/households.h"
 
 #include "org/org.h"
 #include "platform/audit.h"
@@ -751,3 +752,47 @@ static const struct route routes[] = {
 };
 
 ROUTE_TABLE(diary_routes, "diary", routes);
+
+/* ---- the household timeline ---- */
+
+static int diary_timeline_fetch(struct ctx *c, int64_t hid, const struct timeline_window *w, json_t *out)
+{
+	struct db_stmt *st = NULL;
+	/* a cadre's diary is their own (diary_list): others' entries stay out */
+	int64_t only = c->actor.role == ROLE_CADRE ? c->actor.user_id : 0;
+	int rc = db_prepare(c->db,
+			    "SELECT e.id, e.created_at, e.author_user_id, e.date, e.text FROM diary_entry e"
+			    " JOIN diary_household dh ON dh.entry_id = e.id WHERE dh.household_id = ?"
+			    " AND (? = 0 OR e.author_user_id = ?)"
+			    " AND (? IS NULL OR e.created_at < ? OR (e.created_at = ? AND e.id < ?))"
+			    " ORDER BY e.created_at DESC, e.id DESC LIMIT ?",
+			    &st);
+	if (rc)
+		return rc;
+	db_bindv(st, "iiitttii", hid, only, only, w->before_at, w->before_at, w->before_at, w->before_id,
+		 (int64_t)w->limit);
+	while ((rc = db_step(st)) == 1) {
+		const char *text = db_col_text(st, 4), *p = text;
+		long n = 0;
+		char *zh, *en;
+		while (*p && n < 60) { /* the first 60 characters */
+			p++;
+			while ((*p & 0xC0) == 0x80)
+				p++;
+			n++;
+		}
+		zh = xasprintf("民情日记（%s）：%.*s%s", db_col_text(st, 3), (int)(p - text), text, *p ? "…" : "");
+		en = xasprintf("Diary (%s): %.*s%s", db_col_text(st, 3), (int)(p - text), text, *p ? "…" : "");
+		json_array_append_new(out, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:{s:I,s:s}}", "id",
+						     (json_int_t)db_col_int(st, 0), "at", db_col_text(st, 1), "kind",
+						     "diary.entry", "summary_zh", zh, "summary_en", en, "user_id",
+						     (json_int_t)db_col_int(st, 2), "data", "diary_id",
+						     (json_int_t)db_col_int(st, 0), "date", db_col_text(st, 3)));
+		free(zh);
+		free(en);
+	}
+	db_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+const struct timeline_source diary_timeline_source = { "diary", diary_timeline_fetch };

@@ -89,6 +89,13 @@ int diary_month_range(const char *s, char from[DIARY_DATE_BUF], char to[DIARY_DA
 /* /api/v1/diary: list, create, read, PATCH. */
 extern const struct route_table diary_routes;
 
+/* The household timeline source "diary": entries linked to the household,
+ * kind "diary.entry", at their creation time; a cadre sees their own
+ * entries only (as in the diary list), other roles every linked entry.
+ * Registered by contacts_init(). */
+struct timeline_source;
+extern const struct timeline_source diary_timeline_source;
+
 /* ---- monthly records (records_pdf.c) ---- */
 
 enum records_kind {

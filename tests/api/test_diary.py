@@ -220,3 +220,24 @@ def test_audited_without_the_text(s, admin):
     after = json.loads(after) if isinstance(after, str) else after
     assert after["text_chars"] == len(secret) and after["village_code"] == VILLAGE_A
     assert secret not in json.dumps(rows, ensure_ascii=False)
+
+
+def test_household_timeline_shows_the_diary_to_who_may_read_it(s, admin):
+    """An entry linked to a household is on that household's timeline: for
+    its author and the leaders, never for another cadre of the village."""
+    cadre, leader = s.session("cadre"), s.session("leader")
+    k = a_contact(cadre, VILLAGE_A)
+    hh = k["households"][0]["id"]
+    e = entry(cadre, households=[hh], text="到户看了漏雨的屋顶，已联系村委维修。")
+    path = "/api/v1/households/%d/timeline" % hh
+
+    def diary_ids(client):
+        items = list_all(client, path, limit=200)
+        return [i["data"]["diary_id"] for i in items if i["source"] == "diary"]
+
+    mine = [i for i in list_all(cadre, path, limit=200) if i["source"] == "diary" and i["data"]["diary_id"] == e["id"]]
+    assert len(mine) == 1 and mine[0]["kind"] == "diary.entry" and "漏雨" in mine[0]["summary"]
+    assert e["id"] in diary_ids(leader)
+    other, _, _ = ready_user(s, admin, role="cadre", scope=VILLAGE_A)
+    assert other.get(path).status_code == 200
+    assert e["id"] not in diary_ids(other)
