@@ -720,6 +720,8 @@ int confirm_json(struct ctx *c, int64_t contact_id, json_t **out)
 	json_object_set(o, "households", items);
 	json_object_set_new(o, "deadline", time_json(h.started_us + CONFIRM_WINDOW_US));
 	json_object_set_new(o, "can_confirm", json_boolean(can));
+	/* whether a code can be sent at all (an SMS gateway is set up) */
+	json_object_set_new(o, "sms_available", json_boolean(outbound_sms_ready(c->db)));
 	*out = o;
 	o = NULL;
 out:

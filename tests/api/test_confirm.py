@@ -279,10 +279,12 @@ def test_no_gateway_no_code(server, admin_c, cadre):
             assert con.execute("SELECT count(*) FROM contact_confirmation WHERE contact_id = ?",
                                (c["id"],)).fetchone()[0] == 0
             assert con.execute("SELECT count(*) FROM outbound_message").fetchone()[0] == queued
-        assert conf(cadre, c["id"])["status"] == "none"
+        got = conf(cadre, c["id"])
+        assert got["status"] == "none" and got["sms_available"] is False
     finally:
         with sqlite3.connect(server.db) as con:
             con.execute("INSERT OR REPLACE INTO setting(key, value) VALUES ('outbound.sms_url', ?)", (url,))
+    assert conf(cadre, c["id"])["sms_available"] is True
 
 
 def test_contact_named_by_its_uuid(server, admin_c, cadre):

@@ -35,6 +35,7 @@ addStrings({
     'confirm.member_hint': '不填则视为户主本人',
     'confirm.tab.sign': '手机签名',
     'confirm.tab.sms': '短信验证码',
+    'confirm.no_gateway': '本系统尚未配置短信网关，发不了验证码，请户主在手机上签名确认。',
     'confirm.sign_hint': '请户主用手指在下面框内签名',
     'confirm.pad': '签名板',
     'confirm.clear': '清除',
@@ -76,6 +77,7 @@ addStrings({
     'confirm.member_hint': 'Leave empty for the head of household',
     'confirm.tab.sign': 'Signature',
     'confirm.tab.sms': 'SMS code',
+    'confirm.no_gateway': 'No SMS gateway is set up, so no code can be sent: ask the household to sign on the phone.',
     'confirm.sign_hint': 'Ask the household to sign in the box with a finger',
     'confirm.pad': 'Signature pad',
     'confirm.clear': 'Clear',
@@ -335,8 +337,8 @@ async function render(root, ctx) {
       const hh = chosen();
       for (const tm of timers) clearInterval(tm);
       timers.clear();
-      if (!hh.has_phone) {
-        info.textContent = t('confirm.no_phone');
+      if (conf.sms_available === false || !hh.has_phone) {
+        info.textContent = t(conf.sms_available === false ? 'confirm.no_gateway' : 'confirm.no_phone');
         send.disabled = true;
         entry.hidden = true;
         state.textContent = '';
