@@ -492,12 +492,11 @@ int reception_schedule_put(struct ctx *c, const char *village, const json_t *in,
 {
 	struct vteam t;
 	json_t *wd = json_object_get(in, "station_weekday"), *ew = json_object_get(in, "station_every_weeks");
-	json_t *tin, *team = NULL, *b, *a;
+	json_t *tin, *team = NULL;
 	const char *start = json_string_value(json_object_get(in, "station_start")),
 		   *end = json_string_value(json_object_get(in, "station_end")),
 		   *place = json_string_value(json_object_get(in, "station_place"));
 	int remote, every, rc = vteam_load(c, village, 0, &t), bad;
-	char ids[24];
 	if (rc)
 		return rc;
 	remote = t.remote;
@@ -541,18 +540,7 @@ int reception_schedule_put(struct ctx *c, const char *village, const json_t *in,
 	json_decref(team);
 	if (rc)
 		return rc;
-	if (remote != t.remote) {
-		b = json_pack("{s:s,s:b}", "village_code", village, "remote", t.remote);
-		a = json_pack("{s:s,s:b}", "village_code", village, "remote", remote);
-		if ((rc = vteam_load(c, village, 0, &t)) == 0) {
-			snprintf(ids, sizeof(ids), "%" PRId64, t.id);
-			rc = audit_log(c, "reception.remote", "village_team", ids, b, a);
-		}
-		json_decref(b);
-		json_decref(a);
-		if (rc)
-			return rc;
-	}
+	/* team_put stored and audited the flag with the day (team.update) */
 	if ((rc = vteam_load(c, village, 0, &t)))
 		return rc;
 	*out = vteam_json(c, &t);

@@ -25,6 +25,7 @@ struct team_row {
 	char village_code[ZL_CODE_MAX];
 	char kind[16];
 	int weekday, every_weeks;
+	int remote; /* 偏远驻点: a station team that may meet every two weeks */
 	char start[8], end[8];
 	char place[4 * PLACE_MAX + 1];
 };
@@ -68,7 +69,7 @@ static int team_load(struct ctx *c, const char *village, const char *kind, struc
 	t->every_weeks = 1;
 	rc = db_prepare(c->db,
 			"SELECT id, leader_user_id, station_weekday, station_every_weeks, station_start,"
-			" station_end, station_place FROM village_team WHERE village_code = ? AND kind = ?",
+			" station_end, station_place, station_remote FROM village_team WHERE village_code = ? AND kind = ?",
 			&st);
 	if (rc < 0)
 		return rc;
@@ -83,6 +84,7 @@ static int team_load(struct ctx *c, const char *village, const char *kind, struc
 		snprintf(t->start, sizeof(t->start), "%s", (s = db_col_text(st, 4)) ? s : "");
 		snprintf(t->end, sizeof(t->end), "%s", (s = db_col_text(st, 5)) ? s : "");
 		snprintf(t->place, sizeof(t->place), "%s", (s = db_col_text(st, 6)) ? s : "");
+		t->remote = (int)db_col_int(st, 7);
 	}
 	db_done(st);
 	return rc < 0 ? rc : 0;
@@ -139,16 +141,17 @@ static json_t *team_json(struct ctx *c, const struct team_row *t, json_t *member
 			      t->every_weeks ? t->every_weeks : 1, "station_start", t->start[0] ? t->start : NULL,
 			      "station_end", t->end[0] ? t->end : NULL, "station_place",
 			      t->place[0] ? t->place : NULL);
+	json_object_set_new(o, "station_remote", json_boolean(t->remote));
 	json_object_set_new(o, "members", members);
 	return o;
 }
 
 static json_t *team_audit(const struct team_row *t)
 {
-	return json_pack("{s:I,s:s,s:s,s:I,s:i,s:i,s:s,s:s,s:s}", "id", (json_int_t)t->id, "village_code",
+	return json_pack("{s:I,s:s,s:s,s:I,s:i,s:i,s:b,s:s,s:s,s:s}", "id", (json_int_t)t->id, "village_code",
 			 t->village_code, "kind", t->kind, "leader_user_id", (json_int_t)t->leader_user_id,
-			 "station_weekday", t->weekday, "station_every_weeks", t->every_weeks, "station_start",
-			 t->start, "station_end", t->end, "station_place", t->place);
+			 "station_weekday", t->weekday, "station_every_weeks", t->every_weeks, "station_remote",
+			 t->remote, "station_start", t->start, "station_end", t->end, "station_place", t->place);
 }
 
 static int one_team(struct ctx *c, const char *village, const char *kind, int all, json_t **out)
@@ -333,30 +336,17 @@ int team_put(struct ctx *c, const char *village_code, const char *kind, const js
 	}
 	{
 		/* 偏远驻点: only a station team marked remote may meet every two
-		 * weeks (the flag is set with "station_remote" here or through
-		 * PUT /villages/{code}/reception-schedule) */
+		 * weeks; the flag is kept when absent */
 		json_t *rv = json_object_get(in, "station_remote");
-		int64_t remote = 0;
 		if (rv && !json_is_boolean(rv))
 			verr_add(&c->errs, "station_remote", "应为 true 或 false", "'station_remote' must be true or false");
-		if (c->errs.n)
-			return ZL_E_VALIDATION;
-		if (t.id && (rc = db_get_int(c->db, &remote, "SELECT station_remote FROM village_team WHERE id = ?",
-					     "i", t.id)) < 0)
-			return rc;
-		if (rv)
-			remote = json_is_true(rv);
-		if (!strcmp(kind, "station") && every == 2 && !remote)
-			return ZL_E_RECEPTION_NOT_REMOTE;
-		if (rv && !strcmp(kind, "station")) {
-			rc = team_ensure(c, &t);
-			if (!rc)
-				rc = db_run(c->db, "UPDATE village_team SET station_remote = ? WHERE id = ?", "ii", remote,
-					    t.id);
-			if (rc < 0)
-				return rc;
-		}
+		else if (rv)
+			t.remote = json_is_true(rv) && !strcmp(kind, "station");
 	}
+	if (c->errs.n)
+		return ZL_E_VALIDATION;
+	if (!strcmp(kind, "station") && every == 2 && !t.remote)
+		return ZL_E_RECEPTION_NOT_REMOTE;
 	t.leader_user_id = leader;
 	t.weekday = (int)weekday;
 	t.every_weeks = (int)every;
@@ -372,10 +362,10 @@ int team_put(struct ctx *c, const char *village_code, const char *kind, const js
 		time_format_utc(clock_now(), now);
 		rc = db_run(c->db,
 			    "UPDATE village_team SET leader_user_id = NULLIF(?, 0), station_weekday = NULLIF(?, 0),"
-			    " station_every_weeks = ?, station_start = NULLIF(?, ''), station_end = NULLIF(?, ''),"
-			    " station_place = NULLIF(?, ''), updated_at = ? WHERE id = ?",
-			    "iiitttti", t.leader_user_id, (int64_t)t.weekday, (int64_t)t.every_weeks, t.start,
-			    t.end, t.place, now, t.id);
+			    " station_every_weeks = ?, station_remote = ?, station_start = NULLIF(?, ''),"
+			    " station_end = NULLIF(?, ''), station_place = NULLIF(?, ''), updated_at = ? WHERE id = ?",
+			    "iiiitttti", t.leader_user_id, (int64_t)t.weekday, (int64_t)t.every_weeks, (int64_t)t.remote,
+			    t.start, t.end, t.place, now, t.id);
 		snprintf(id, sizeof(id), "%" PRId64, t.id);
 		if (!rc)
 			rc = audit_log(c, "team.update", "village_team", id, b, a);

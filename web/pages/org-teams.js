@@ -15,7 +15,7 @@ const ROUTE = '#/org/teams';
 
 function fixedFacts(team) {
   const day = team.station_weekday
-    ? `${weekdayLabel(team.station_weekday)} · ${tr(team.station_every_weeks === 2 ? 'teams.every2' : 'teams.every1')}`
+    ? `${weekdayLabel(team.station_weekday)} · ${tr(team.station_every_weeks === 2 ? 'teams.every2' : 'teams.every1')}${team.station_remote ? ` · ${tr('teams.remote_yes')}` : ''}`
     : tr('teams.not_set');
   const hours = team.station_start ? `${team.station_start}–${team.station_end}` : tr('teams.not_set');
   return h('dl', { class: 'facts' },
@@ -36,6 +36,9 @@ function fixedDialog(village, kind, team, users, done) {
         options: [{ value: '', label: '—' }, ...[1, 2, 3, 4, 5, 6, 7].map((n) => ({ value: String(n), label: weekdayLabel(n) }))] }),
       field({ name: 'station_every_weeks', label: tr('teams.f.every'), value: String(team.station_every_weeks || 1),
         options: [{ value: '1', label: tr('teams.every1') }, { value: '2', label: tr('teams.every2') }] }),
+      // 偏远驻点: only a remote village's station team may meet every two weeks
+      kind === 'station' ? field({ name: 'station_remote', label: tr('teams.f.remote'), value: team.station_remote ? '1' : '0',
+        hint: tr('teams.f.remote_hint'), options: [{ value: '0', label: tr('teams.remote_no') }, { value: '1', label: tr('teams.remote_yes') }] }) : null,
       textField('station_start', tr('teams.f.start'), team.station_start || '08:30', { type: 'time', hint: tr('teams.f.hours_hint') }),
       textField('station_end', tr('teams.f.end'), team.station_end || '12:00', { type: 'time' }),
       textField('station_place', tr('teams.f.place'), team.station_place || ''),
@@ -44,6 +47,7 @@ function fixedDialog(village, kind, team, users, done) {
       leader_user_id: v.leader_user_id ? Number(v.leader_user_id) : null,
       station_weekday: v.station_weekday ? Number(v.station_weekday) : null,
       station_every_weeks: Number(v.station_every_weeks || 1),
+      ...(kind === 'station' ? { station_remote: v.station_remote === '1' } : {}),
       station_start: v.station_start || null,
       station_end: v.station_end || null,
       station_place: v.station_place || null,
