@@ -173,13 +173,22 @@ static json_t *endpoint_audit(const json_t *ep)
 int outbound_endpoint_list(struct ctx *c, json_t **items)
 {
 	struct db_stmt *st = NULL;
-	int rc = db_prepare(c->db, "SELECT " EP_COLS " FROM outbound_endpoint ORDER BY id", &st);
+	/* with what waits and what died, so that messages held by an inactive
+	 * endpoint (they wait until it is active again) do not go unseen */
+	int rc = db_prepare(c->db, "SELECT " EP_COLS ", (SELECT count(*) FROM outbound_message m WHERE m.endpoint_id = "
+				   "outbound_endpoint.id AND m.state = 'pending'), (SELECT count(*) FROM "
+				   "outbound_message m WHERE m.endpoint_id = outbound_endpoint.id AND m.state = 'dead') "
+				   "FROM outbound_endpoint ORDER BY id", &st);
 	*items = NULL;
 	if (rc < 0)
 		return rc;
 	*items = json_array();
-	while ((rc = db_step(st)) == 1)
-		json_array_append_new(*items, endpoint_json(st));
+	while ((rc = db_step(st)) == 1) {
+		json_t *ep = endpoint_json(st);
+		json_object_set_new(ep, "pending", json_integer(db_col_int(st, 9)));
+		json_object_set_new(ep, "dead", json_integer(db_col_int(st, 10)));
+		json_array_append_new(*items, ep);
+	}
 	db_done(st);
 	if (rc < 0) {
 		json_decref(*items);

@@ -84,7 +84,8 @@ void outbound_tick(void);
 
 /*
  * Endpoint JSON: {id, kind, target, server_url, events, active, has_secret,
- * created_at, updated_at}; the secret itself is shown only once, by create
+ * created_at, updated_at}, and in the list the messages it holds: pending
+ * (waiting; an inactive endpoint's wait until it is active again) and dead; the secret itself is shown only once, by create
  * (as "secret"), never by a read. create: {kind: webhook|email|sms, target,
  * server_url?, events? ("*"), active? (true), secret? (webhook only: 16-256
  * characters; generated when absent)}. update: PATCH of target, server_url,

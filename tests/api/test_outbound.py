@@ -229,6 +229,26 @@ def test_filter_and_inactive(server, api, receiver):
     assert len(messages(api, every["id"])) == 1
 
 
+def test_deactivated_endpoint_holds_its_messages_visibly(server, api, receiver):
+    """Messages queued before an endpoint was switched off wait for it, and
+    the endpoint list says how many; switched on again, they go."""
+    rec = receiver()
+    ep = add_endpoint(api, kind="webhook", target=rec.url)
+    notify(api)
+    assert api.patch("/api/v1/outbound/endpoints/%d" % ep["id"], json={"active": False}).status_code == 200
+    server.clock(advance="PT1S")
+    assert rec.count() == 0
+
+    def listed():
+        return [e for e in api.get("/api/v1/outbound/endpoints").json()["items"] if e["id"] == ep["id"]][0]
+
+    got = listed()
+    assert got["active"] is False and got["pending"] == 1 and got["dead"] == 0
+    assert api.patch("/api/v1/outbound/endpoints/%d" % ep["id"], json={"active": True}).status_code == 200
+    server.clock(advance="PT1S")
+    assert rec.count() == 1 and listed()["pending"] == 0
+
+
 def test_retry_with_backoff_then_sent_once(server, api, receiver):
     rec = receiver(fail=3)
     ep = add_endpoint(api, kind="webhook", target=rec.url)

@@ -68,6 +68,9 @@ addStrings({
     'ob.col.next': '下次发送',
     'ob.col.sent': '发送时间',
     'ob.direct_sms': '短信给群众',
+    'ob.held.pending': '待发 {n} 条',
+    'ob.held.waiting': '{n} 条等待启用后发送',
+    'ob.held.dead': '失败 {n} 条',
     'ob.status.on': '启用',
     'ob.status.off': '停用',
     'ob.has_secret': '已设置',
@@ -131,6 +134,9 @@ addStrings({
     'ob.col.next': 'Next try',
     'ob.col.sent': 'Sent',
     'ob.direct_sms': 'SMS to a resident',
+    'ob.held.pending': '{n} pending',
+    'ob.held.waiting': '{n} waiting until it is active again',
+    'ob.held.dead': '{n} dead',
     'ob.status.on': 'Active',
     'ob.status.off': 'Inactive',
     'ob.has_secret': 'Set',
@@ -248,7 +254,12 @@ function tabsNav(tab) {
 }
 
 function statusBadge(ep) {
-  return h('span', { class: ['badge', ep.active ? 'badge-on' : 'badge-off'] }, t(ep.active ? 'ob.status.on' : 'ob.status.off'));
+  const badge = h('span', { class: ['badge', ep.active ? 'badge-on' : 'badge-off'] }, t(ep.active ? 'ob.status.on' : 'ob.status.off'));
+  // what the endpoint holds: an inactive one's messages wait for it silently otherwise
+  const held = [];
+  if (ep.pending) held.push(t(ep.active ? 'ob.held.pending' : 'ob.held.waiting', { n: ep.pending }));
+  if (ep.dead) held.push(t('ob.held.dead', { n: ep.dead }));
+  return held.length ? h('span', null, badge, h('span', { class: 'muted obd-held' }, ` ${held.join(' · ')}`)) : badge;
 }
 
 /** The endpoints tab: the secret slot, the create form and the list. */
