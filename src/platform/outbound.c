@@ -270,7 +270,10 @@ static int take_secret(struct ctx *c, const json_t *in, const char *kind, int ge
 	const char *s = NULL;
 	int rc;
 	*secret = NULL;
-	if ((rc = json_opt_string(c, in, "secret", &s)))
+	/* "secret": true asks the server for a new one (it is shown once) */
+	if (json_is_true(json_object_get(in, "secret")))
+		generate = 1;
+	else if ((rc = json_opt_string(c, in, "secret", &s)))
 		return rc;
 	if (s && strcmp(kind, "webhook")) {
 		verr_add(&c->errs, "secret", "只有网络回调使用密钥", "'secret' is only used by a webhook");
@@ -280,6 +283,8 @@ static int take_secret(struct ctx *c, const json_t *in, const char *kind, int ge
 			verr_add(&c->errs, "secret", "密钥应为 16-256 个字符", "'secret' must be 16-256 characters");
 		else
 			*secret = xstrdup(s);
+	} else if (generate && strcmp(kind, "webhook") && json_is_true(json_object_get(in, "secret"))) {
+		verr_add(&c->errs, "secret", "只有网络回调使用密钥", "'secret' is only used by a webhook");
 	} else if (generate && !strcmp(kind, "webhook")) {
 		unsigned char rnd[32];
 		*secret = xmalloc(sizeof(rnd) * 2 + 1);

@@ -89,7 +89,8 @@ void outbound_tick(void);
  * (as "secret"), never by a read. create: {kind: webhook|email|sms, target,
  * server_url?, events? ("*"), active? (true), secret? (webhook only: 16-256
  * characters; generated when absent)}. update: PATCH of target, server_url,
- * events, active and secret (a new secret is echoed once). Audited (the
+ * events, active and secret (a string, or true for a new one the server
+ * makes; a new secret is echoed once). Audited (the
  * secret never, a phone number masked). Webhook secrets need the personal
  * data key (ZL_E_PII_KEY without one).
  */

@@ -249,6 +249,26 @@ def test_deactivated_endpoint_holds_its_messages_visibly(server, api, receiver):
     assert rec.count() == 1 and listed()["pending"] == 0
 
 
+def test_server_makes_a_new_secret_on_request(server, api, receiver):
+    """PATCH {"secret": true}: the server makes a new secret, shows it once,
+    and signs the next delivery with it; not for an email endpoint."""
+    rec = receiver()
+    ep = add_endpoint(api, kind="webhook", target=rec.url)
+    r = api.patch("/api/v1/outbound/endpoints/%d" % ep["id"], json={"secret": True})
+    assert r.status_code == 200, r.text
+    new = r.json()["secret"]
+    assert len(new) == 64 and new != ep["secret"]
+    notify(api)
+    server.clock(advance="PT1S")
+    got = rec.requests[-1]
+    assert got["headers"]["X-Zhilian-Signature"] == \
+        "sha256=" + hmac.new(new.encode(), got["body"], hashlib.sha256).hexdigest()
+    mail = add_endpoint(api, kind="email", target="ops@town.example")
+    r = api.patch("/api/v1/outbound/endpoints/%d" % mail["id"], json={"secret": True})
+    assert "secret" in fields(problem(r, 422))
+    api.patch("/api/v1/outbound/endpoints/%d" % mail["id"], json={"active": False})
+
+
 def test_retry_with_backoff_then_sent_once(server, api, receiver):
     rec = receiver(fail=3)
     ep = add_endpoint(api, kind="webhook", target=rec.url)
