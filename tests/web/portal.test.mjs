@@ -15,6 +15,8 @@ test('a resident submits an appeal on a phone and tracks it', { skip: SKIP }, as
   const { context, page, errors } = await open(browser, { viewport: PHONE, path: `/#/portal/${VILLAGE}` });
   await page.getByRole('heading', { name: '向东坑村反映问题' }).waitFor();
   assert.match(await page.locator('.portal-step').textContent(), /第 1 步/);
+  // the village's next reception day, for one who would rather come in person
+  assert.match(await page.locator('#portal-meet').textContent(), /也可以当面说.*\d{4}-\d{2}-\d{2}（星期三）08:30–12:00 在东坑村村委会办公室接访/);
   await page.getByRole('button', { name: '环境卫生' }).click();
   await page.locator('#portal-form').waitFor();
   // an empty description is caught before sending

@@ -44,6 +44,9 @@ addStrings({
     'track.photos': '照片',
     'portal.another': '再反映一个问题',
     'portal.board_link': '看看本村公开栏',
+    'portal.meet_title': '也可以当面说',
+    'portal.meet_next': '驻点干部 {date}（{weekday}）{start}–{end} 在{place}接访。',
+    'portal.meet_then': '再下一次：{date}（{weekday}）。',
     'portal.track_link': '已经反映过？查进度',
     'track.title': '查进度',
     'track.heading': '查询办理进度',
@@ -151,6 +154,9 @@ addStrings({
     'track.photos': 'Photos',
     'portal.another': 'Report another problem',
     'portal.board_link': 'See the village board',
+    'portal.meet_title': 'Or say it face to face',
+    'portal.meet_next': 'The stationed cadres receive residents on {date} ({weekday}), {start}–{end}, at {place}.',
+    'portal.meet_then': 'The time after: {date} ({weekday}).',
     'portal.track_link': 'Reported already? Track it',
     'track.title': 'Track',
     'track.heading': 'Track your problem',
@@ -270,9 +276,24 @@ async function renderChooser(root, ctx, bad) {
     h('p', { class: 'portal-links' }, h('a', { href: '#/track' }, t('portal.track_link'))));
 }
 
+/** The village's next reception days (接访日), for a resident who would
+ * rather come in person; null when there are none or they cannot be read. */
+function meetInPerson(days) {
+  const items = (days && days.items) || [];
+  if (!items.length) return null;
+  const wd = (s) => new Intl.DateTimeFormat(getLang() === 'zh' ? 'zh-CN' : 'en', { weekday: 'long', timeZone: 'UTC' }).format(new Date(`${s}T00:00:00Z`));
+  const [a, b] = items;
+  return h('section', { class: 'portal-meet', id: 'portal-meet' },
+    h('h2', null, t('portal.meet_title')),
+    h('p', null, t('portal.meet_next', { date: a.date, weekday: wd(a.date), start: a.start || '', end: a.end || '', place: a.place || '' })),
+    b ? h('p', { class: 'hint' }, t('portal.meet_then', { date: b.date, weekday: wd(b.date) })) : null);
+}
+
 async function renderPortal(root, ctx) {
-  const [list, cats] = await Promise.all([villages(ctx.signal),
-    api.get(`${PUBLIC}/categories`, { signal: ctx.signal, redirect401: false })]);
+  const [list, cats, days] = await Promise.all([villages(ctx.signal),
+    api.get(`${PUBLIC}/categories`, { signal: ctx.signal, redirect401: false }),
+    api.get(`${PUBLIC}/villages/${encodeURIComponent(ctx.params.village)}/reception-days`,
+      { query: { weeks: 4 }, signal: ctx.signal, redirect401: false }).catch((e) => { if (isAbort(e)) throw e; return null; })]);
   const village = list.find((v) => v.code === ctx.params.village);
   if (!village) { await renderChooser(root, ctx, true); return; }
   const top = cats.items.filter((c) => c.parent_id == null);
@@ -293,7 +314,8 @@ async function renderPortal(root, ctx) {
       h('button', { type: 'button', class: 'btn portal-choice', dataset: { category: c.id }, onclick: () => step2(c) },
         catName(c))))),
     h('p', { class: 'portal-links' }, h('a', { href: '#/track' }, t('portal.track_link')), ' · ',
-      h('a', { href: `#/board/${village.code}` }, t('portal.board_link'))));
+      h('a', { href: `#/board/${village.code}` }, t('portal.board_link'))),
+    meetInPerson(days));
 
   const step2 = (cat) => {
     const box = alertBox();
