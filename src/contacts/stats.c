@@ -15,8 +15,10 @@ static const char *const method_zh[] = { "入户走访", "电话", "微信", "�
 static const char *const method_en[] = { "Home visit", "Phone", "WeChat", "Meeting",
 					 "Reception day", "Online", "Other" };
 
-enum { F_CONTACTS, F_HOUSEHOLDS, F_CONFIRMED, F_PRESENCE, F_N };
-static const char *const fig_names[F_N] = { "contacts", "households", "confirmed", "presence" };
+/* home_visits: what a household can confirm, so confirmed / home_visits is
+ * the share of visits the households vouched for */
+enum { F_CONTACTS, F_HOUSEHOLDS, F_CONFIRMED, F_PRESENCE, F_HOME, F_N };
+static const char *const fig_names[F_N] = { "contacts", "households", "confirmed", "presence", "home_visits" };
 
 enum by_kind { BY_METHOD, BY_VILLAGE, BY_CADRE };
 
@@ -470,7 +472,8 @@ int contact_stats(struct ctx *c, const struct contact_stats_query *q, json_t **o
 		if (id != last_id && u64set_add(&contacts, (uint64_t)id + 1)) {
 			const char *conf = db_col_text(st, 5);
 			int mk = m ? one_of(m, methods, ARRAY_SIZE(methods)) : -1;
-			int64_t add[F_N] = { 1, 0, conf && strcmp(conf, "none") ? 1 : 0, mk == 0 || mk == 3 || mk == 4 };
+			int64_t add[F_N] = { 1, 0, conf && strcmp(conf, "none") ? 1 : 0, mk == 0 || mk == 3 || mk == 4,
+					     mk == 0 };
 			int64_t *cell = gs.v[gi].cells + pi * F_N;
 			for (int f = 0; f < F_N; f++) {
 				cell[f] += add[f];

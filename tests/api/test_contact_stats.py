@@ -80,6 +80,8 @@ def test_by_method_month(server, made):
     b = get(server.session("leader"), by="method", interval="month", **RANGE)
     assert (b["by"], b["interval"], b["from"], b["to"]) == ("method", "month", "2027-05-01", "2027-07-01")
     assert figs(b["totals"]) == (4, 3, 1, 3)
+    # the home visits, what a household can confirm: c1 and c3
+    assert b["totals"]["home_visits"] == 2 and [p["home_visits"] for p in b["periods"]] == [1, 1]
     assert [(p["start"], p["end"], p["label"]) for p in b["periods"]] == [
         ("2027-05-01", "2027-06-01", "2027-05"), ("2027-06-01", "2027-07-01", "2027-06")]
     assert [figs(p) for p in b["periods"]] == [(2, 1, 0, 1), (2, 3, 1, 2)]
@@ -102,7 +104,7 @@ def test_by_village_lists_every_village(server, made):
     b = get(server.session("leader"), by="village", **RANGE)
     groups = {g["key"]: g for g in b["groups"]}
     assert len(groups) >= 12 and VILLAGE_A in groups and VILLAGE_B in groups
-    assert figs(groups[VILLAGE_B]) == (3, 2, 1, 2)
+    assert figs(groups[VILLAGE_B]) == (3, 2, 1, 2) and groups[VILLAGE_B]["home_visits"] == 2
     assert figs(groups[VILLAGE_A]) == (1, 1, 0, 1)
     assert groups[VILLAGE_B]["name"] and "name_en" not in groups[VILLAGE_B]
     stored = sql(server, "SELECT count(*) FROM household WHERE village_code = ? AND retired_at IS NULL", VILLAGE_B)

@@ -77,6 +77,8 @@ addStrings({
     'cs.per_household': '户均',
     'cs.coverage': '覆盖率',
     'cs.behind': '落后',
+    'cs.confirmed_rate': '户主确认',
+    'cs.confirmed_hint': '入户走访中由户主签名或短信验证码确认的比例',
     'cs.no_households': '无农户',
     'cs.month_label': '{m}月',
     'cs.empty': '这段时间没有联系记录。',
@@ -142,6 +144,8 @@ addStrings({
     'cs.per_household': 'Per household',
     'cs.coverage': 'Coverage',
     'cs.behind': 'Behind',
+    'cs.confirmed_rate': 'Confirmed',
+    'cs.confirmed_hint': 'share of home visits the household confirmed (signature or SMS code)',
     'cs.no_households': 'no households',
     'cs.month_label': '{m}',
     'cs.empty': 'No contacts in this period.',
@@ -293,14 +297,18 @@ function villageTable(stats) {
     h('caption', { class: 'sr-only' }, t('cs.by_village')),
     h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'cs-name' }, t('ct.village')),
       stats.periods.map((p, i) => h('th', { scope: 'col', title: p.label }, periodLabel(p, stats.interval, short && i > 0))),
-      h('th', { scope: 'col' }, t('cs.total')), h('th', { scope: 'col' }, t('cs.per_household')), h('th', { scope: 'col' }, t('cs.coverage')))),
+      h('th', { scope: 'col' }, t('cs.total')), h('th', { scope: 'col' }, t('cs.per_household')), h('th', { scope: 'col' }, t('cs.coverage')),
+      h('th', { scope: 'col', title: t('cs.confirmed_hint') }, t('cs.confirmed_rate')))),
     h('tbody', null, rows.map((r) => h('tr', { class: r.behind ? 'cs-behind' : null, dataset: { village: r.key } },
       h('th', { scope: 'row', class: 'cs-name' }, r.name, r.behind ? [' ', h('span', { class: 'badge badge-danger' }, t('cs.behind'))] : null),
       stats.periods.map((p) => h('td', { class: shade(r, p) }, num(cell.get(`${p.start}|${r.key}`) || 0))),
       h('td', null, h('strong', null, num(r.contacts))),
       h('td', null, r.perHousehold === null ? '—' : r.perHousehold.toFixed(1)),
       h('td', { title: r.coverage === null ? null : `${num(r.households)} / ${num(r.households_total)}` },
-        r.coverage === null ? h('span', { class: 'muted' }, t('cs.no_households')) : `${Math.round(r.coverage * 100)}%`))))));
+        r.coverage === null ? h('span', { class: 'muted' }, t('cs.no_households')) : `${Math.round(r.coverage * 100)}%`),
+      // home visits the households confirmed: the strongest evidence of a visit
+      h('td', { class: 'cs-confirmed', title: r.home_visits ? `${num(r.confirmed)} / ${num(r.home_visits)}` : null },
+        r.home_visits ? `${Math.round((r.confirmed * 100) / r.home_visits)}%` : '—'))))));
 }
 
 function rangeOptions() {
