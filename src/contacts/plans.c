@@ -422,6 +422,27 @@ static int rule_key_step(struct ctx *c, const char *sql, const char *region, int
 	return rc;
 }
 
+/* Keeps plan_rule_version in step with rule id after a change at now: the
+ * version in force is closed when the rule differs from it or is retired,
+ * and a new one opened for an active rule with none in force. */
+static int rule_version_sync(struct ctx *c, int64_t id, const char *now)
+{
+	int rc = db_run(c->db,
+			"UPDATE plan_rule_version SET valid_to = ? WHERE rule_id = ? AND valid_to IS NULL AND EXISTS "
+			"(SELECT 1 FROM plan_rule r WHERE r.id = plan_rule_version.rule_id AND (r.retired_at IS NOT NULL "
+			"OR r.every IS NOT plan_rule_version.every OR r.every_days IS NOT plan_rule_version.every_days "
+			"OR r.min_contacts IS NOT plan_rule_version.min_contacts))",
+			"ti", now, id);
+	if (rc >= 0)
+		rc = db_run(c->db,
+			    "INSERT INTO plan_rule_version(rule_id, region_code, tag_id, every, every_days, min_contacts, "
+			    "valid_from) SELECT r.id, r.region_code, r.tag_id, r.every, r.every_days, r.min_contacts, ? "
+			    "FROM plan_rule r WHERE r.id = ? AND r.retired_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+			    "plan_rule_version v WHERE v.rule_id = r.id AND v.valid_to IS NULL)",
+			    "ti", now, id);
+	return rc < 0 ? rc : 0;
+}
+
 int plan_rule_create(struct ctx *c, const json_t *in, json_t **out)
 {
 	const char *every = NULL, *region = json_string_value(json_object_get(in, "region_code"));
@@ -456,7 +477,7 @@ int plan_rule_create(struct ctx *c, const json_t *in, json_t **out)
 	if (rc < 0)
 		return rc;
 	id = db_last_id(c->db);
-	if ((rc = rule_get(c, id, out)))
+	if ((rc = rule_version_sync(c, id, now)) || (rc = rule_get(c, id, out)))
 		return rc;
 	return rule_audit(c, "plan_rule.create", id, NULL, *out);
 }
@@ -520,6 +541,8 @@ int plan_rule_update(struct ctx *c, int64_t id, const json_t *patch, json_t **ou
 		db_done(st);
 	}
 	if (rc >= 0)
+		rc = rule_version_sync(c, id, now);
+	if (!rc)
 		rc = rule_get(c, id, out);
 	if (!rc)
 		rc = rule_audit(c, "plan_rule.update", id, before, *out);

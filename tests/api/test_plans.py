@@ -95,6 +95,35 @@ def test_leader_creates_updates_and_retires_a_rule(leader):
     problem(leader.patch("/api/v1/plans/rules/999999", json={"min_contacts": 2}), 404)
 
 
+def test_rule_history_keeps_each_version(server, leader):
+    """Each change closes the version in force and opens the next, so a past
+    period's plan is the rule as it was then."""
+    import sqlite3
+    r = leader.post("/api/v1/plans/rules", json={"region_code": VILLAGE_B, "every": "quarter", "min_contacts": 1})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    server.clock(advance="PT20M")  # within the session's idle half hour
+    assert leader.patch("/api/v1/plans/rules/%d" % rid, json={"min_contacts": 3}).status_code == 200
+    server.clock(advance="PT20M")  # within the session's idle half hour
+    assert leader.patch("/api/v1/plans/rules/%d" % rid, json={"min_contacts": 3}).status_code == 200  # no change
+    assert leader.patch("/api/v1/plans/rules/%d" % rid, json={"retired": True}).status_code == 200
+    server.clock(advance="PT20M")
+    assert leader.patch("/api/v1/plans/rules/%d" % rid, json={"retired": False}).status_code == 200
+    con = sqlite3.connect(server.db)
+    rows = con.execute("SELECT every, min_contacts, valid_from, valid_to FROM plan_rule_version "
+                       "WHERE rule_id = ? ORDER BY id", (rid,)).fetchall()
+    con.close()
+    assert [(e, m) for e, m, _, _ in rows] == [("quarter", 1), ("quarter", 3), ("quarter", 3)], rows
+    (_, _, f1, t1), (_, _, f2, t2), (_, _, f3, t3) = rows
+    assert f1 < t1 == f2 < t2 < f3 and t3 is None  # the retired hour has no version
+    # the shipped rules have their versions from the migration
+    con = sqlite3.connect(server.db)
+    missing = con.execute("SELECT count(*) FROM plan_rule r WHERE r.retired_at IS NULL AND NOT EXISTS "
+                          "(SELECT 1 FROM plan_rule_version v WHERE v.rule_id = r.id AND v.valid_to IS NULL)").fetchone()[0]
+    con.close()
+    assert missing == 0
+
+
 @pytest.mark.parametrize("b, field", [
     ({"every": "year"}, "every"),
     ({}, "every"),
