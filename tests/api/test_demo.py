@@ -188,3 +188,56 @@ def test_same_command_same_town():
         ca, cb = build(a), build(b)
         for q in qs:
             assert ca.execute(q).fetchall() == cb.execute(q).fetchall(), q
+
+
+def test_design_metrics_computable_from_recorded_events(town):
+    """Every figure of DESIGN.md's Metrics, per village, straight from what is
+    recorded (appeals with their events and deadlines, contacts, assignments,
+    confirmations), for the evaluation module to build on; on the demo they
+    tell its story: 新圩村 and 塘尾村 worse on appeals, 白沙村 and 长岭村 behind
+    on contacts."""
+    per = {}
+
+    def put(sql, name, *args):
+        for v, x in town.execute(sql, args).fetchall():
+            per.setdefault(v, {})[name] = x
+
+    # response rate: accepted or rejected within the accept limit / due a response
+    put("SELECT a.village_code, avg(coalesce((SELECT min(e.at) FROM appeal_event e WHERE e.appeal_id = a.id"
+        " AND e.action IN ('accept', 'reject')) <= a.accept_due_at, 0)) FROM appeal a"
+        " WHERE a.accept_due_at <= ? GROUP BY 1", "response", DEMO_NOW)
+    # resolution rate: resident confirms resolved (satisfied / basically, or "fixed" on the
+    # follow-up) / appeals with feedback
+    put("SELECT a.village_code, avg(a.feedback IN ('satisfied', 'basically_satisfied') OR EXISTS (SELECT 1"
+        " FROM appeal_event e WHERE e.appeal_id = a.id AND e.action = 'feedback'"
+        " AND json_extract(e.payload_json, '$.fixed') = 1 AND e.to_state <> 'reopened'))"
+        " FROM appeal a WHERE a.feedback IS NOT NULL GROUP BY 1", "resolution")
+    # satisfaction rate: (satisfied + 0.9 x basically) / with feedback
+    put("SELECT village_code, avg(CASE feedback WHEN 'satisfied' THEN 1.0 WHEN 'basically_satisfied' THEN 0.9"
+        " ELSE 0 END) FROM appeal WHERE feedback IS NOT NULL GROUP BY 1", "satisfaction")
+    # on-time rate: resolved within the limit (extensions moved due_at) / resolved
+    put("SELECT village_code, avg(resolved_at <= due_at) FROM appeal WHERE resolved_at IS NOT NULL"
+        " GROUP BY 1", "on_time")
+    # visit coverage this quarter: households with a contact / households assigned
+    put("SELECT h.village_code, avg(EXISTS (SELECT 1 FROM contact_household ch JOIN contact k ON k.id = ch.contact_id"
+        " WHERE ch.household_id = h.id AND k.started_at >= '2026-09-30T16:00:00Z')) FROM household h"
+        " WHERE EXISTS (SELECT 1 FROM household_assignment s WHERE s.household_id = h.id AND s.end_date IS NULL)"
+        " GROUP BY 1", "coverage")
+    # confirmed visits (the strongest evidence): confirmed home visits / home visits
+    put("SELECT village_code, avg(confirmation <> 'none') FROM contact WHERE method = 'home_visit' GROUP BY 1",
+        "confirmed")
+    villages = sorted(v for v in per if len(per[v]) == 6)
+    assert len(villages) == 12, per
+    for v in villages:
+        for name, x in per[v].items():
+            assert 0 <= x <= 1, (v, name, x)
+
+    def worst(name, n=2):
+        return {v for v in sorted(villages, key=lambda v: per[v][name])[:n]}
+
+    assert worst("on_time") == WORSE and worst("satisfaction") == WORSE, per
+    assert worst("coverage") == BEHIND and worst("confirmed") == BEHIND, per
+    others = [v for v in villages if v not in WORSE | BEHIND]
+    assert worst("response") == WORSE, per
+    assert min(per[v]["response"] for v in others) >= 0.7, per
+    assert min(per[v]["resolution"] for v in others) >= 0.9, per
