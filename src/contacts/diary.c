@@ -13,7 +13,7 @@
 #include "platform/error.h"
 
 /* Whether the actor reads every entry in scope or only their own. */
-static int reads_all(const struct ctx *c)
+int diary_reads_all(const struct ctx *c)
 {
 	return c->actor.role != ROLE_CADRE;
 }
@@ -393,7 +393,7 @@ static int entry_load(struct ctx *c, int64_t id, json_t **out, int64_t *author, 
 	buf_release(&q);
 	if (rc < 0)
 		return rc;
-	db_bindv(st, "iiit", id, (int64_t)reads_all(c), c->actor.user_id, c->actor.scope_like);
+	db_bindv(st, "iiit", id, (int64_t)diary_reads_all(c), c->actor.user_id, c->actor.scope_like);
 	rc = db_step(st);
 	if (rc == 1) {
 		if (out)
@@ -573,11 +573,11 @@ int diary_list(struct ctx *c, const struct diary_filter *f, const struct page *p
 	*next = 0;
 #define BIND_T(v) (kinds[nb] = 't', tv[nb++] = (v))
 #define BIND_I(v) (kinds[nb] = 'i', iv[nb++] = (v))
-	if (!reads_all(c) && (author && author != c->actor.user_id)) {
+	if (!diary_reads_all(c) && (author && author != c->actor.user_id)) {
 		ctx_detail(c, "驻点干部只能查看自己的民情日记", "a cadre reads only their own diary");
 		return ZL_E_FORBIDDEN;
 	}
-	if (!reads_all(c) || (f->mine && !author && !(f->village && *f->village)))
+	if (!diary_reads_all(c) || (f->mine && !author && !(f->village && *f->village)))
 		author = c->actor.user_id;
 	if (f->month && *f->month) {
 		if (diary_month_range(f->month, from, to))
@@ -758,8 +758,8 @@ ROUTE_TABLE(diary_routes, "diary", routes);
 static int diary_timeline_fetch(struct ctx *c, int64_t hid, const struct timeline_window *w, json_t *out)
 {
 	struct db_stmt *st = NULL;
-	/* a cadre's diary is their own (diary_list): others' entries stay out */
-	int64_t only = c->actor.role == ROLE_CADRE ? c->actor.user_id : 0;
+	/* a cadre's diary is their own: others' entries stay out */
+	int64_t only = diary_reads_all(c) ? 0 : c->actor.user_id;
 	int rc = db_prepare(c->db,
 			    "SELECT e.id, e.created_at, e.author_user_id, e.date, e.text FROM diary_entry e"
 			    " JOIN diary_household dh ON dh.entry_id = e.id WHERE dh.household_id = ?"

@@ -89,6 +89,11 @@ int diary_month_range(const char *s, char from[DIARY_DATE_BUF], char to[DIARY_DA
 /* /api/v1/diary: list, create, read, PATCH. */
 extern const struct route_table diary_routes;
 
+/* The one rule of who reads whose diary: 1 when the actor reads every entry
+ * in scope (leaders, admins, viewers), 0 for a cadre, who reads only their
+ * own (the API, the household timeline and the printed station log alike). */
+int diary_reads_all(const struct ctx *c);
+
 /* The household timeline source "diary": entries linked to the household,
  * kind "diary.entry", at their creation time; a cadre sees their own
  * entries only (as in the diary list), other roles every linked entry.

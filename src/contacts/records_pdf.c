@@ -807,11 +807,13 @@ static int station_diary(struct ctx *c, const struct village_month *v, struct da
 	int rc = db_prepare(c->db,
 			    "SELECT t.date, u.display_name, t.text, t.tags_json FROM diary_entry t JOIN app_user u"
 			    " ON u.id = t.author_user_id WHERE t.village_code = ? AND t.date >= ? AND t.date < ?"
-			    " ORDER BY t.date, t.id",
+			    " AND (? = 0 OR t.author_user_id = ?) ORDER BY t.date, t.id",
 			    &st);
+	/* a cadre's copy carries their own diary only, as the diary API does */
+	int64_t only = diary_reads_all(c) ? 0 : c->actor.user_id;
 	if (rc < 0)
 		return rc;
-	db_bindv(st, "ttt", v->code, v->from, v->to);
+	db_bindv(st, "tttii", v->code, v->from, v->to, only, only);
 	while ((rc = db_step(st)) == 1) {
 		int64_t day;
 		struct buf b = BUF_INIT;

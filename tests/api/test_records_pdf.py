@@ -146,3 +146,18 @@ def test_cli(s, tmp_path):
     p = run_cli("records", "--db", os.path.join(str(tmp_path), "missing.db"), "--village", VILLAGE_A,
                 "--month", "2026-10", "--kind", "team-book", "-o", out)
     assert p.returncode != 0
+
+
+def test_a_cadres_copy_prints_their_own_diary_only(s):
+    """The diary rule holds in print: a cadre's station log carries their own
+    entries, not a colleague's or the leader's; the leader's carries both."""
+    cadre, leader = s.session("cadre"), s.session("leader")
+    month = "2026-11"
+    mine, theirs = "干部自己的日记标记", "领导的日记不给干部看"
+    assert cadre.post("/api/v1/diary", json={"date": "2026-11-12", "text": mine}).status_code == 201
+    assert leader.post("/api/v1/diary", json={"date": "2026-11-12", "village_code": VILLAGE_A,
+                                              "text": theirs}).status_code == 201
+    text = pdftotext(get_pdf(cadre, VILLAGE_A, "station-log", month=month).content)
+    assert mine in text and theirs not in text
+    text = pdftotext(get_pdf(leader, VILLAGE_A, "station-log", month=month).content)
+    assert mine in text and theirs in text
