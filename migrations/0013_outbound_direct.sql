@@ -2,7 +2,9 @@
 -- resolution of an appeal, a household asked to confirm a visit): a message
 -- without endpoint_id goes through the default SMS gateway to recipient_enc
 -- (the phone, encrypted with the personal-data key; recipient_hash its keyed
--- hash for rotate-key, recipient_mask what is shown).
+-- hash for rotate-key, recipient_mask what is shown); its text is encrypted
+-- too (text_enc, text_hash): it may carry a confirmation code or a receipt
+-- code, which nobody reading the queue or a backup should learn.
 -- dead_at records when a message gave up; sent messages older than
 -- 'outbound.keep_days' days are purged by the sender.
 
@@ -21,6 +23,8 @@ CREATE TABLE outbound_message_new (
     recipient_enc   BLOB,
     recipient_hash  TEXT,
     recipient_mask  TEXT,
+    text_enc        BLOB,
+    text_hash       TEXT,
     dead_at         TEXT,
     CHECK ((endpoint_id IS NULL) = (recipient_enc IS NOT NULL))
 );

@@ -50,6 +50,7 @@ static const struct pii_column {
 	{ "appeal", "submitter_phone_enc", "submitter_phone_hash" },
 	{ "outbound_endpoint", "secret_enc", "secret_hash" },
 	{ "outbound_message", "recipient_enc", "recipient_hash" },
+	{ "outbound_message", "text_enc", "text_hash" },
 };
 
 static void msg_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

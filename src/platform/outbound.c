@@ -88,9 +88,9 @@ int outbound_sms_ready(struct db *db)
 int outbound_sms_direct(struct ctx *c, const char *phone, const char *text, const char *kind,
 			const char *entity, const char *entity_id, int64_t *id)
 {
-	char mobile[12], mask[PII_MASK_MAX], hash[PII_HASH_HEX], now[ZL_TIME_MAX];
-	unsigned char *blob = NULL;
-	size_t blob_len = 0;
+	char mobile[12], mask[PII_MASK_MAX], hash[PII_HASH_HEX], text_hash[PII_HASH_HEX], now[ZL_TIME_MAX];
+	unsigned char *blob = NULL, *text_blob = NULL;
+	size_t blob_len = 0, text_len = 0;
 	json_t *payload;
 	char *json;
 	long n = text ? utf8_len(text) : -1;
@@ -106,19 +106,27 @@ int outbound_sms_direct(struct ctx *c, const char *phone, const char *text, cons
 		return ZL_E_VALIDATION;
 	if ((rc = pii_encrypt(mobile, &blob, &blob_len)) < 0)
 		return rc;
+	if ((rc = pii_encrypt(text, &text_blob, &text_len)) < 0) {
+		free(blob);
+		return rc;
+	}
 	pii_hash(mobile, hash);
+	pii_hash(text, text_hash);
 	pii_mask_phone(mobile, mask, sizeof(mask));
 	time_format_utc(clock_now(), now);
-	payload = json_pack("{s:s,s:s,s:s?,s:s?,s:o}", "event", kind, "text", text, "entity", entity, "entity_id",
-			    entity_id, "created_at", time_json(now));
+	/* the text itself only encrypted: it may carry a code */
+	payload = json_pack("{s:s,s:I,s:s?,s:s?,s:o}", "event", kind, "text_chars", (json_int_t)n, "entity", entity,
+			    "entity_id", entity_id, "created_at", time_json(now));
 	json = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(payload);
 	rc = db_run(c->db,
 		    "INSERT INTO outbound_message(endpoint_id, kind, payload_json, state, attempts, next_attempt_at, "
-		    "created_at, recipient_enc, recipient_hash, recipient_mask) VALUES (NULL, ?, ?, 'pending', 0, ?, ?, "
-		    "?, ?, ?)", "ttttbtt", kind, json, now, now, blob, blob_len, hash, mask);
+		    "created_at, recipient_enc, recipient_hash, recipient_mask, text_enc, text_hash) VALUES (NULL, ?, ?, "
+		    "'pending', 0, ?, ?, ?, ?, ?, ?, ?)", "ttttbttbt", kind, json, now, now, blob, blob_len, hash, mask,
+		    text_blob, text_len, text_hash);
 	free(json);
 	free(blob);
+	free(text_blob);
 	if (rc < 0)
 		return rc;
 	if (id)

@@ -74,6 +74,7 @@ struct due {
 	int64_t id, endpoint_id;
 	int attempts;
 	char *kind, *payload, *ep_kind, *target, *server_url;
+	char *text; /* a direct SMS's text, decrypted (NULL: the notice's title) */
 	unsigned char *secret_enc;
 	size_t secret_len;
 };
@@ -92,6 +93,7 @@ static void due_free(struct due *d, size_t n)
 		free(d[i].ep_kind);
 		free(d[i].target);
 		free(d[i].server_url);
+		free(d[i].text);
 		free(d[i].secret_enc);
 	}
 	free(d);
@@ -107,7 +109,7 @@ static int load_due(struct db *db, const char *now, struct due **out, size_t *n)
 	 * second...), so a backlog to one failing endpoint never starves the
 	 * others of the batch */
 	int rc = db_prepare(db, "SELECT m.id, coalesce(m.endpoint_id, 0), m.attempts, m.kind, m.payload_json, "
-				"coalesce(e.kind, 'sms'), e.target, e.server_url, e.secret_enc, m.recipient_enc, "
+				"coalesce(e.kind, 'sms'), e.target, e.server_url, e.secret_enc, m.recipient_enc, m.text_enc, "
 				"row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS turn "
 				"FROM outbound_message m LEFT JOIN outbound_endpoint e ON e.id = m.endpoint_id "
 				"WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND "
@@ -141,6 +143,8 @@ static int load_due(struct db *db, const char *now, struct due **out, size_t *n)
 			/* a phone that no longer opens (no key) is sent as failed */
 			if ((blob = db_col_blob(st, 9, &len)) && len && pii_decrypt(blob, len, &x->target) < 0)
 				x->target = NULL;
+			if ((blob = db_col_blob(st, 10, &len)) && len && pii_decrypt(blob, len, &x->text) < 0)
+				x->text = NULL;
 		}
 	}
 	db_done(st);
@@ -431,14 +435,14 @@ static int send_sms(const struct due *d, const struct send_cfg *g, struct buf *e
 		buf_adds(err, "curl_easy_init failed");
 		return -1;
 	}
-	if (!d->target) {
-		buf_adds(err, "the recipient's phone cannot be decrypted: is the personal-data key loaded?");
+	if (!d->target || (!d->endpoint_id && !d->text)) {
+		buf_adds(err, "the recipient's phone or the text cannot be decrypted: is the personal-data key loaded?");
 		curl_easy_cleanup(h);
 		return -1;
 	}
 	p = json_loads(d->payload, 0, NULL);
 	/* a direct SMS carries its own text; an endpoint's, the notice's title */
-	buf_addf(&text, "【直联】%s", *payload_str(p, "text") ? payload_str(p, "text") : payload_str(p, "title_zh"));
+	buf_addf(&text, "【直联】%s", d->text ? d->text : payload_str(p, "title_zh"));
 	json_decref(p);
 	fill_template(h, tmpl, d->target, text.data, &url);
 	curl_easy_setopt(h, CURLOPT_URL, url.data);

@@ -233,9 +233,17 @@ static void test_sms_direct(void **state)
 	assert_true(id > 0);
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE endpoint_id IS NULL AND "
 				   "recipient_mask = '138****8000' AND state = 'pending'"), 1);
-	/* the phone is not in the clear anywhere in the row */
-	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE payload_json LIKE '%13800138000%'"),
-			 0);
+	/* neither the phone nor the text is in the clear anywhere in the row */
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM outbound_message WHERE payload_json LIKE '%13800138000%'"
+				   " OR payload_json LIKE '%办结%'"), 0);
+	assert_int_equal(db_prepare(db, "SELECT text_enc FROM outbound_message WHERE id = ?", &st), 0);
+	db_bindv(st, "i", id);
+	assert_int_equal(db_step(st), 1);
+	blob = db_col_blob(st, 0, &len);
+	assert_int_equal(pii_decrypt(blob, len, &plain), 0);
+	db_done(st);
+	assert_string_equal(plain, "您的诉求已办结");
+	free(plain);
 	assert_int_equal(db_prepare(db, "SELECT recipient_enc FROM outbound_message WHERE id = ?", &st), 0);
 	db_bindv(st, "i", id);
 	assert_int_equal(db_step(st), 1);
