@@ -305,6 +305,10 @@ int contact_issue_close(struct ctx *c, int64_t contact_id, int64_t issue_id, con
 				" closed_at = ?, updated_at = ? WHERE id = ? AND status = 'open'", "titti", reason,
 			 c->actor.user_id, now, now, issue_id)))
 		goto out;
+	if (db_changes(c->db) != 1) { /* no longer open: someone got there first */
+		rc = ZL_E_CONFLICT;
+		goto out;
+	}
 	issue_id_text(issue_id, ids);
 	{
 		json_t *before = json_pack("{s:s}", "status", "open");

@@ -609,7 +609,7 @@ struct decision_in {
 	int64_t owner;
 };
 
-static int decision_read(struct ctx *c, const json_t *in, struct decision_in *d)
+static int decision_read(struct ctx *c, const char *village, const json_t *in, struct decision_in *d)
 {
 	memset(d, 0, sizeof(*d));
 	json_opt_string(c, in, "decision", &d->decision);
@@ -625,9 +625,16 @@ static int decision_read(struct ctx *c, const json_t *in, struct decision_in *d)
 		int set = org_opt_id(c, in, "owner_user_id", &d->owner);
 		if (set == 0)
 			verr_required(c, "owner_user_id");
-		else if (set == 1 && db_get_int(c->db, &one, "SELECT 1 FROM app_user WHERE id = ? AND disabled_at IS NULL",
-						"i", d->owner) != 1)
-			verr_add(&c->errs, "owner_user_id", "负责人应为有效的用户", "'owner_user_id' must be an active user");
+		/* who solves it in the village: an active cadre (or leader) whose
+		 * scope holds the village, as for an appeal's assignee */
+		else if (set == 1 &&
+			 db_get_int(c->db, &one,
+				    "SELECT 1 FROM app_user u JOIN region r ON r.code = u.scope_code WHERE u.id = ? AND "
+				    "u.disabled_at IS NULL AND u.role IN ('cadre', 'leader', 'admin') AND (SELECT path FROM "
+				    "region WHERE code = ?) LIKE r.path || '%'",
+				    "it", d->owner, village) != 1)
+			verr_add(&c->errs, "owner_user_id", "负责人应为本村管辖范围内的在职干部",
+				 "'owner_user_id' must be an active cadre whose scope holds the village");
 		if (!json_opt_string(c, in, "due_date", &d->due_date)) {
 			if (!d->due_date)
 				verr_required(c, "due_date");
@@ -697,7 +704,7 @@ int meeting_item_decide(struct ctx *c, int64_t id, int64_t item_id, const json_t
 		rc = ZL_E_MEETING_ITEM_DECIDED;
 		goto out;
 	}
-	if ((rc = decision_read(c, in, &d)) ||
+	if ((rc = decision_read(c, h.village, in, &d)) ||
 	    (rc = decision_apply(c, h.village, &it, &d, in, &result_appeal, &closed_issue, appeal_id)))
 		goto out;
 	time_format_utc(clock_now(), now);

@@ -179,6 +179,17 @@ def test_decision_bad_input(server, cadre, b, field):
     problem(cadre.post("%s/%d/items/%d/decision" % (PATH, m["id"], 99999999), json={}), 404)
 
 
+def test_owner_must_be_able_to_act_in_the_village(server, cadre, viewer):
+    """Who solves an item in the village: an active cadre whose scope holds
+    it, not a viewer (nor a cadre of another village)."""
+    raise_issues(server, cadre, [unique("问题")])
+    m = new_meeting(server, cadre)
+    it = [i for i in m["items"] if i["kind"] == "issue"][-1]
+    body = {"decision": "solve_village", "owner_user_id": viewer.user["id"], "due_date": "2026-12-31"}
+    p = problem(cadre.post("%s/%d/items/%d/decision" % (PATH, m["id"], it["id"]), json=body), 422)
+    assert [e["field"] for e in p["errors"]] == ["owner_user_id"], p
+
+
 def test_patch_a_draft(server, cadre, leader):
     m = new_meeting(server, cadre)
     r = cadre.patch("%s/%d" % (PATH, m["id"]), json={"place": "党群服务中心", "attendees": [leader.user["id"]]})
