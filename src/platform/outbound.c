@@ -167,6 +167,19 @@ static int endpoint_load(struct ctx *c, int64_t id, json_t **out)
 }
 
 /* The endpoint as the audit log keeps it: a phone number masked. */
+/* A URL with its query replaced by "?…": gateway and webhook URLs often
+ * carry an API key there, which the audit log must not keep. */
+static void mask_query(json_t *o, const char *field)
+{
+	const char *u = json_string_value(json_object_get(o, field)), *q = u ? strchr(u, '?') : NULL;
+	char *m;
+	if (!q)
+		return;
+	m = xasprintf("%.*s?…", (int)(q - u), u);
+	json_object_set_new(o, field, json_string(m));
+	free(m);
+}
+
 static json_t *endpoint_audit(const json_t *ep)
 {
 	json_t *a = json_deep_copy(ep);
@@ -174,7 +187,10 @@ static json_t *endpoint_audit(const json_t *ep)
 		char masked[PII_MASK_MAX];
 		pii_mask_phone(json_string_value(json_object_get(a, "target")), masked, sizeof(masked));
 		json_object_set_new(a, "target", json_string(masked));
+	} else if (!strcmp(json_string_value(json_object_get(a, "kind")), "webhook")) {
+		mask_query(a, "target");
 	}
+	mask_query(a, "server_url");
 	return a;
 }
 

@@ -376,7 +376,7 @@ def test_email_through_smtp(server, api):
 def test_sms_gateway_template(server, api, receiver):
     rec = receiver()
     ep = add_endpoint(api, kind="sms", target="13800138000",
-                      server_url="http://127.0.0.1:%d/sms?to={phone}&msg={text}" % rec.port)
+                      server_url="http://127.0.0.1:%d/sms?key=gw-secret-k3y&to={phone}&msg={text}" % rec.port)
     notify(api)
     server.clock(advance="PT1S")
     assert rec.count() == 1
@@ -386,10 +386,12 @@ def test_sms_gateway_template(server, api, receiver):
     assert q["to"] == ["13800138000"]
     m = messages(api, ep["id"])[0]
     assert q["msg"] == ["【直联】" + m["payload"]["title_zh"]] and m["state"] == "sent"
-    # the audit keeps the number masked
+    assert q["key"] == ["gw-secret-k3y"]
+    # the audit keeps the number masked and the gateway's query (its key) out
     rows = api.get("/api/v1/audit", params={"entity": "outbound_endpoint"}).json()["items"]
     texts = repr([x["after"] for x in rows if x["entity_id"] == str(ep["id"])])
     assert "13800138000" not in texts and "138****8000" in texts
+    assert "gw-secret-k3y" not in texts and "/sms?…" in texts
 
 
 def test_no_gateway_is_an_error_not_a_crash(server, api):
