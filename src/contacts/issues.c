@@ -76,7 +76,7 @@ int contact_issue_list(struct ctx *c, const struct contact_issue_filter *f, cons
 	struct db_stmt *st = NULL;
 	const char *status = f->status && *f->status ? f->status : "open";
 	const char *village = f->village && *f->village ? f->village : NULL;
-	int limit = p->limit > 500 ? 500 : p->limit < 1 ? 50 : p->limit, n = 0, rc;
+	int limit = p->limit > 500 ? 500 : p->limit < 1 ? 50 : p->limit, rc;
 	*items = NULL;
 	*next = 0;
 	if (!org_one_of(status, issue_states, ARRAY_SIZE(issue_states))) {
@@ -91,21 +91,7 @@ int contact_issue_list(struct ctx *c, const struct contact_issue_filter *f, cons
 		goto out;
 	db_bindv(st, "tttiiti", status, village, village, p->after, p->after, c->actor.scope_like,
 		 (int64_t)limit + 1);
-	*items = json_array();
-	while ((rc = db_step(st)) == 1) {
-		if (n++ == limit) {
-			*next = json_integer_value(json_object_get(json_array_get(*items, (size_t)limit - 1), "id"));
-			break;
-		}
-		json_array_append_new(*items, issue_row(st));
-	}
-	db_done(st);
-	if (rc > 0)
-		rc = 0;
-	if (rc) {
-		json_decref(*items);
-		*items = NULL;
-	}
+	rc = page_collect(st, limit, issue_row, items, next);
 out:
 	buf_release(&sql);
 	return rc;

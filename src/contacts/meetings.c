@@ -341,7 +341,7 @@ int meeting_list(struct ctx *c, const char *village, const struct page *p, json_
 {
 	struct buf sql = BUF_INIT;
 	struct db_stmt *st = NULL;
-	int limit = p->limit > 500 ? 500 : p->limit < 1 ? 50 : p->limit, n = 0, rc;
+	int limit = p->limit > 500 ? 500 : p->limit < 1 ? 50 : p->limit, rc;
 	if (village && !*village)
 		village = NULL;
 	*items = NULL;
@@ -355,21 +355,7 @@ int meeting_list(struct ctx *c, const char *village, const struct page *p, json_
 		goto out;
 	db_bindv(st, "ttiiiiti", village, village, p->after, p->after, p->after, p->after, c->actor.scope_like,
 		 (int64_t)limit + 1);
-	*items = json_array();
-	while ((rc = db_step(st)) == 1) {
-		if (n++ == limit) {
-			*next = json_integer_value(json_object_get(json_array_get(*items, (size_t)limit - 1), "id"));
-			break;
-		}
-		json_array_append_new(*items, meeting_row(st));
-	}
-	db_done(st);
-	if (rc > 0)
-		rc = 0;
-	if (rc) {
-		json_decref(*items);
-		*items = NULL;
-	}
+	rc = page_collect(st, limit, meeting_row, items, next);
 out:
 	buf_release(&sql);
 	return rc;

@@ -112,6 +112,14 @@ struct page {
 int req_page(struct req *r, struct page *p);
 /* {"items": items, "next_cursor": cursor-of(next) or null}; steals items. */
 json_t *page_result(json_t *items, int64_t next);
+/*
+ * One page of rows from st (prepared and bound with LIMIT limit + 1, its
+ * first column the row's id, newest first): *items a new array of row(st)
+ * for at most limit rows, *next the id of the last one when more follow (0
+ * at the end). Finishes st. 0, or a storage error with *items NULL.
+ */
+struct db_stmt;
+int page_collect(struct db_stmt *st, int limit, json_t *(*row)(struct db_stmt *), json_t **items, int64_t *next);
 char *cursor_encode(int64_t v);
 int cursor_decode(const char *s, int64_t *v);
 

@@ -4,6 +4,8 @@
  */
 #include "http.h"
 
+#include "db.h"
+
 void resp_json(struct resp *w, int status, json_t *j)
 {
 	if (w->json)
@@ -160,6 +162,31 @@ int json_req_string(struct ctx *c, const json_t *o, const char *field, const cha
 	if (!*out || !**out) {
 		verr_required(c, field);
 		return ZL_E_VALIDATION;
+	}
+	return 0;
+}
+
+int page_collect(struct db_stmt *st, int limit, json_t *(*row)(struct db_stmt *), json_t **items, int64_t *next)
+{
+	int n = 0, rc;
+	int64_t last = 0;
+	*items = json_array();
+	*next = 0;
+	while ((rc = db_step(st)) == 1) {
+		if (n == limit) {
+			*next = last;
+			break;
+		}
+		last = db_col_int(st, 0);
+		json_array_append_new(*items, row(st));
+		n++;
+	}
+	db_done(st);
+	if (rc < 0) {
+		json_decref(*items);
+		*items = NULL;
+		*next = 0;
+		return rc;
 	}
 	return 0;
 }

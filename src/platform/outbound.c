@@ -482,8 +482,8 @@ int outbound_message_list(struct ctx *c, const struct page *p, const char *state
 			  json_t **items, int64_t *next)
 {
 	struct db_stmt *st = NULL;
-	int limit = p && p->limit > 0 ? p->limit : 50, n = 0, rc;
-	int64_t after = p ? p->after : 0, last = 0;
+	int limit = p && p->limit > 0 ? p->limit : 50, rc;
+	int64_t after = p ? p->after : 0;
 
 	*items = NULL;
 	*next = 0;
@@ -496,24 +496,7 @@ int outbound_message_list(struct ctx *c, const struct page *p, const char *state
 	if (rc < 0)
 		return rc;
 	db_bindv(st, "ttiiiii", state, state, endpoint_id, endpoint_id, after, after, (int64_t)limit + 1);
-	*items = json_array();
-	while ((rc = db_step(st)) == 1) {
-		if (n == limit) {
-			*next = last;
-			break;
-		}
-		last = db_col_int(st, 0);
-		json_array_append_new(*items, message_json(st));
-		n++;
-	}
-	db_done(st);
-	if (rc < 0) {
-		json_decref(*items);
-		*items = NULL;
-		*next = 0;
-		return rc;
-	}
-	return 0;
+	return page_collect(st, limit, message_json, items, next);
 }
 
 static int message_load(struct ctx *c, int64_t id, json_t **out)
