@@ -84,10 +84,7 @@ static int a_action(struct req *r, struct resp *w)
 		json_object_set_new(w->json, "allowed_actions", allowed);
 		return 0; /* nothing was changed; the problem is the answer */
 	}
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 /* ---- photos ---- */

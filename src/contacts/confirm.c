@@ -758,10 +758,7 @@ static int h_get(struct req *r, struct resp *w)
 	int rc = contact_param(r, &id);
 	if (!rc)
 		rc = confirm_json(&r->ctx, id, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_sign(struct req *r, struct resp *w)
@@ -812,10 +809,7 @@ static int h_code_send(struct req *r, struct resp *w)
 	int rc = id_and_body(r, &id, &in);
 	if (!rc)
 		rc = confirm_code_send(&r->ctx, id, in, &out, NULL);
-	if (rc)
-		return rc;
-	resp_json(w, 202, out);
-	return 0;
+	return resp_result(w, rc, 202, out);
 }
 
 /* Own transaction: a wrong code is counted (committed) and still answers
@@ -840,10 +834,7 @@ static int h_code_check(struct req *r, struct resp *w)
 	} else {
 		db_rollback(r->ctx.db);
 	}
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static const struct route routes[] = {

@@ -723,10 +723,7 @@ static int h_get(struct req *r, struct resp *w)
 	int rc = req_param_id(r, "id", &id);
 	if (!rc)
 		rc = diary_get(&r->ctx, id, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_update(struct req *r, struct resp *w)
@@ -738,10 +735,7 @@ static int h_update(struct req *r, struct resp *w)
 		rc = req_json(r, &in);
 	if (!rc)
 		rc = diary_update(&r->ctx, id, in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static const struct route routes[] = {

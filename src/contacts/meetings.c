@@ -772,10 +772,7 @@ static int h_agenda(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = meeting_agenda(&r->ctx, req_query(r, "village"), req_query(r, "held_at"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_create(struct req *r, struct resp *w)
@@ -808,20 +805,14 @@ static int h_get(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = id_call(r, meeting_get, NULL, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_update(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = id_call(r, NULL, meeting_update, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_item_add(struct req *r, struct resp *w)
@@ -850,20 +841,14 @@ static int h_decide(struct req *r, struct resp *w)
 		json_object_set_new(w->json, "appeal_id", json_integer(appeal_id));
 		return 0; /* nothing was changed; the problem is the answer */
 	}
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_finalise(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = id_call(r, meeting_finalise, NULL, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static const struct route routes[] = {

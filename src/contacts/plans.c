@@ -1256,10 +1256,7 @@ static int h_rules(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = plan_rule_list(&r->ctx, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_rule_create(struct req *r, struct resp *w)
@@ -1286,10 +1283,7 @@ static int h_rule_update(struct req *r, struct resp *w)
 		rc = req_json(r, &in);
 	if (!rc)
 		rc = plan_rule_update(&r->ctx, id, in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_settings(struct req *r, struct resp *w)
@@ -1298,10 +1292,7 @@ static int h_settings(struct req *r, struct resp *w)
 	int rc = req_json(r, &in);
 	if (!rc)
 		rc = plan_settings_update(&r->ctx, in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_due(struct req *r, struct resp *w)
@@ -1311,10 +1302,7 @@ static int h_due(struct req *r, struct resp *w)
 	int rc = org_query_id(r, "cadre", &cadre);
 	if (!rc)
 		rc = plan_due(&r->ctx, cadre, req_query(r, "window"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_overdue(struct req *r, struct resp *w)
@@ -1329,30 +1317,21 @@ static int h_overdue(struct req *r, struct resp *w)
 	}
 	if (!rc)
 		rc = plan_overdue(&r->ctx, req_query(r, "by"), req_query(r, "village"), cadre, (int)limit, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_missed(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = plan_missed_station_days(&r->ctx, req_query(r, "from"), req_query(r, "to"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_station_days(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = plan_station_days(&r->ctx, req_param(r, "code"), req_query(r, "from"), req_query(r, "to"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_checkin(struct req *r, struct resp *w)

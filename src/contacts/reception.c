@@ -848,10 +848,7 @@ static int h_schedule(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = reception_schedule(&r->ctx, req_query(r, "from"), req_query(r, "to"), req_query(r, "village"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_schedule_put(struct req *r, struct resp *w)
@@ -860,20 +857,14 @@ static int h_schedule_put(struct req *r, struct resp *w)
 	int rc = req_json(r, &in);
 	if (!rc)
 		rc = reception_schedule_put(&r->ctx, req_param(r, "code"), in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_roster(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = reception_roster_get(&r->ctx, req_param(r, "village"), req_param(r, "date"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_roster_put(struct req *r, struct resp *w)
@@ -882,20 +873,14 @@ static int h_roster_put(struct req *r, struct resp *w)
 	int rc = req_json(r, &in);
 	if (!rc)
 		rc = reception_roster_put(&r->ctx, req_param(r, "village"), req_param(r, "date"), in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_walkins(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = reception_walkin_list(&r->ctx, req_param(r, "village"), req_param(r, "date"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_walkin_create(struct req *r, struct resp *w)
@@ -929,10 +914,7 @@ static int h_public(struct req *r, struct resp *w)
 	}
 	if (!rc)
 		rc = reception_public_days(&r->ctx, req_param(r, "code"), weeks > 26 || weeks < 1 ? -1 : (int)weeks, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static const struct route routes[] = {

@@ -71,10 +71,7 @@ static int h_get(struct req *r, struct resp *w)
 	int rc = req_param_id(r, "id", &id);
 	if (!rc)
 		rc = contact_get(&r->ctx, id, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 /* {id} and a JSON body for one of the service's changes. */
@@ -95,10 +92,7 @@ static int h_update(struct req *r, struct resp *w)
 {
 	json_t *out = NULL;
 	int rc = id_body_call(r, contact_update, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_amend(struct req *r, struct resp *w)

@@ -158,10 +158,7 @@ static int h_counts(struct req *r, struct resp *w)
 	int rc = filter_from_query(r, &f);
 	if (!rc)
 		rc = household_counts(&r->ctx, &f, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static void location(struct resp *w, json_t *out, const char *fmt, int64_t hid)
@@ -219,10 +216,7 @@ static int h_update(struct req *r, struct resp *w)
 	int rc = id_and_body(r, &id, &in);
 	if (!rc)
 		rc = household_update(&r->ctx, id, in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_tags_put(struct req *r, struct resp *w)
@@ -232,10 +226,7 @@ static int h_tags_put(struct req *r, struct resp *w)
 	int rc = id_and_body(r, &id, &in);
 	if (!rc)
 		rc = household_tags_set(&r->ctx, id, json_object_get(in, "tags"), &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_member_add(struct req *r, struct resp *w)
@@ -260,10 +251,7 @@ static int h_member_update(struct req *r, struct resp *w)
 		rc = req_param_id(r, "member_id", &mid);
 	if (!rc)
 		rc = household_member_update(&r->ctx, id, mid, in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_member_remove(struct req *r, struct resp *w)
@@ -278,10 +266,7 @@ static int h_member_remove(struct req *r, struct resp *w)
 		rc = json_opt_string(&r->ctx, in, "reason", &reason);
 	if (!rc)
 		rc = household_member_remove(&r->ctx, id, mid, reason, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_timeline(struct req *r, struct resp *w)
@@ -310,10 +295,7 @@ static int h_tag_list(struct req *r, struct resp *w)
 	json_t *out = NULL;
 	int all = arg_bool(r, "include_retired");
 	int rc = all < 0 ? ZL_E_VALIDATION : tag_list(&r->ctx, all, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 static int h_tag_create(struct req *r, struct resp *w)
@@ -335,10 +317,7 @@ static int h_tag_update(struct req *r, struct resp *w)
 	int rc = id_and_body(r, &id, &in);
 	if (!rc)
 		rc = tag_update(&r->ctx, id, in, &out);
-	if (rc)
-		return rc;
-	resp_json(w, 200, out);
-	return 0;
+	return resp_result(w, rc, 200, out);
 }
 
 /* Reads are open to every signed-in role (viewers included); ?reveal=1

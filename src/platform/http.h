@@ -112,6 +112,10 @@ struct page {
 int req_page(struct req *r, struct page *p);
 /* {"items": items, "next_cursor": cursor-of(next) or null}; steals items. */
 json_t *page_result(json_t *items, int64_t next);
+/* The end of most handlers: when rc is not 0, releases out and gives rc
+ * back (the router answers it as problem+json); else answers out (stolen)
+ * with status and gives 0. */
+int resp_result(struct resp *w, int rc, int status, json_t *out);
 /*
  * One page of rows from st (prepared and bound with LIMIT limit + 1, its
  * first column the row's id, newest first): *items a new array of row(st)

@@ -190,3 +190,13 @@ int page_collect(struct db_stmt *st, int limit, json_t *(*row)(struct db_stmt *)
 	}
 	return 0;
 }
+
+int resp_result(struct resp *w, int rc, int status, json_t *out)
+{
+	if (rc) {
+		json_decref(out);
+		return rc;
+	}
+	resp_json(w, status, out);
+	return 0;
+}
