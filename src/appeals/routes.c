@@ -15,12 +15,10 @@
 static int a_create(struct req *r, struct resp *w)
 {
 	json_t *in, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (rc || (rc = appeal_create(&r->ctx, in, &out)))
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/appeals/%" PRId64, (int64_t)json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/appeals/");
 	return 0;
 }
 
@@ -145,13 +143,10 @@ static int c_get(struct req *r, struct resp *w)
 static int c_create(struct req *r, struct resp *w)
 {
 	json_t *in, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (rc || (rc = category_create(&r->ctx, in, &out)))
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/appeal-categories/%" PRId64,
-		 (int64_t)json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/appeal-categories/");
 	return 0;
 }
 

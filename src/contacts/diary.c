@@ -704,15 +704,12 @@ static int h_list(struct req *r, struct resp *w)
 static int h_create(struct req *r, struct resp *w)
 {
 	json_t *in = NULL, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (!rc)
 		rc = diary_create(&r->ctx, in, &out);
 	if (rc)
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/diary/%" PRId64,
-		 (int64_t)json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/diary/");
 	return 0;
 }
 

@@ -749,9 +749,7 @@ int meeting_finalise(struct ctx *c, int64_t id, json_t **out)
 
 static void meeting_location(struct resp *w, json_t *out)
 {
-	char loc[64];
-	snprintf(loc, sizeof(loc), "/api/v1/meetings/%" PRId64, (int64_t)json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/meetings/");
 }
 
 static int h_list(struct req *r, struct resp *w)

@@ -220,12 +220,10 @@ int apikey_h_list(struct req *r, struct resp *w)
 int apikey_h_create(struct req *r, struct resp *w)
 {
 	json_t *in, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (rc || (rc = apikey_create(&r->ctx, in, &out)))
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/apikeys/%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/apikeys/");
 	return 0;
 }
 

@@ -1160,7 +1160,6 @@ static int h_station_create(struct req *r, struct resp *w)
 	json_t *in = NULL, *out = NULL;
 	const char *village = NULL, *start = NULL;
 	int64_t user_id = 0;
-	char loc[80];
 	int rc = req_json(r, &in);
 	if (rc)
 		return rc;
@@ -1174,9 +1173,7 @@ static int h_station_create(struct req *r, struct resp *w)
 	rc = station_assign(&r->ctx, user_id, village, start, 0, &out);
 	if (rc < 0)
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/assignments/stations/%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/assignments/stations/");
 	return 0;
 }
 
@@ -1213,7 +1210,6 @@ static int h_household_create(struct req *r, struct resp *w)
 	json_t *in = NULL, *out = NULL;
 	const char *start = NULL;
 	int64_t hh = 0, user_id = 0;
-	char loc[80];
 	int rc = req_json(r, &in);
 	if (rc)
 		return rc;
@@ -1225,9 +1221,7 @@ static int h_household_create(struct req *r, struct resp *w)
 	rc = household_assign(&r->ctx, hh, user_id, start, 0, &out);
 	if (rc < 0)
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/assignments/households/%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/assignments/households/");
 	return 0;
 }
 
@@ -1264,15 +1258,12 @@ static int h_user_assignments(struct req *r, struct resp *w)
 static int h_handover(struct req *r, struct resp *w)
 {
 	json_t *in = NULL, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (!rc)
 		rc = handover_run(&r->ctx, in, &out);
 	if (rc < 0)
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/handovers/%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/handovers/");
 	return 0;
 }
 

@@ -571,15 +571,12 @@ static int h_list(struct req *r, struct resp *w)
 static int h_create(struct req *r, struct resp *w)
 {
 	json_t *in = NULL, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (!rc)
 		rc = department_create(&r->ctx, in, &out);
 	if (rc < 0)
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/departments/%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/departments/");
 	return 0;
 }
 

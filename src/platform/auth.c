@@ -1179,10 +1179,7 @@ static int h_token_create(struct req *r, struct resp *w)
 	rc = auth_token_create(c, name, &out);
 	if (rc < 0)
 		return rc;
-	char loc[64];
-	snprintf(loc, sizeof(loc), "/api/v1/tokens/%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/tokens/");
 	return 0;
 }
 

@@ -116,6 +116,8 @@ json_t *page_result(json_t *items, int64_t next);
  * back (the router answers it as problem+json); else answers out (stolen)
  * with status and gives 0. */
 int resp_result(struct resp *w, int rc, int status, json_t *out);
+/* 201 with out (stolen) and Location: prefix followed by out's "id". */
+void resp_created_id(struct resp *w, json_t *out, const char *prefix);
 /*
  * One page of rows from st (prepared and bound with LIMIT limit + 1, its
  * first column the row's id, newest first): *items a new array of row(st)

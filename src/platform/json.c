@@ -200,3 +200,10 @@ int resp_result(struct resp *w, int rc, int status, json_t *out)
 	resp_json(w, status, out);
 	return 0;
 }
+
+void resp_created_id(struct resp *w, json_t *out, const char *prefix)
+{
+	char *loc = xasprintf("%s%" JSON_INTEGER_FORMAT, prefix, json_integer_value(json_object_get(out, "id")));
+	resp_created(w, out, loc);
+	free(loc);
+}

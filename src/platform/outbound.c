@@ -556,13 +556,10 @@ static int h_ep_list(struct req *r, struct resp *w)
 static int h_ep_create(struct req *r, struct resp *w)
 {
 	json_t *in, *out = NULL;
-	char loc[64];
 	int rc = req_json(r, &in);
 	if (rc < 0 || (rc = outbound_endpoint_create(&r->ctx, in, &out)) < 0)
 		return rc;
-	snprintf(loc, sizeof(loc), "/api/v1/outbound/endpoints/%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(out, "id")));
-	resp_created(w, out, loc);
+	resp_created_id(w, out, "/api/v1/outbound/endpoints/");
 	return 0;
 }
 
